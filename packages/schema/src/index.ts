@@ -21,7 +21,9 @@ export {
   GAP_EVENT,
   type GapInfo,
   type GapReason,
+  HELLO_COMMENT_PREFIX,
   LAST_EVENT_ID_PARAM,
+  REPLAY_PARAM,
   RESERVED_PREFIX,
   TOPIC_PARAM,
 } from './wire.js'

@@ -38,3 +38,17 @@ export interface GapInfo {
   /** The id the client resumed from, as it sent it (truncated to 256 characters). */
   readonly lastEventId: string
 }
+
+/**
+ * Query parameter asking, on a fresh connection (no last event id), for up to
+ * this many of the most recent retained events of the client's topics before
+ * going live. Bounded by the server's `maxReplay`.
+ */
+export const REPLAY_PARAM = 'replay'
+
+/**
+ * The comment a Tidings server writes first on every stream, announcing its
+ * heartbeat interval so clients can derive an idle timeout:
+ * `: tidings heartbeat=15000`.
+ */
+export const HELLO_COMMENT_PREFIX = 'tidings heartbeat='
