@@ -29,7 +29,10 @@ export function chromiumPath(): string {
 }
 
 /** A headless Chromium with a fresh profile; `close` removes the profile too. */
-export async function launchChromium(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+export async function launchChromium(): Promise<{
+  context: BrowserContext
+  close: () => Promise<void>
+}> {
   const profile = mkdtempSync(join(tmpdir(), 'tidings-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath(),

@@ -46,15 +46,24 @@ export function defineEvents<const TEvents extends EventMap>(
   options: DefineEventsOptions = {},
 ): Contract<TEvents> {
   if (typeof events !== 'object' || events === null) {
-    throw new ContractError('invalid_contract', 'defineEvents expects an object mapping event names to schemas.')
+    throw new ContractError(
+      'invalid_contract',
+      'defineEvents expects an object mapping event names to schemas.',
+    )
   }
   const names = Object.keys(events)
   if (names.length === 0) {
-    throw new ContractError('invalid_contract', 'defineEvents: a contract needs at least one event.')
+    throw new ContractError(
+      'invalid_contract',
+      'defineEvents: a contract needs at least one event.',
+    )
   }
   for (const name of names) {
     if (name.length === 0) {
-      throw new ContractError('invalid_contract', 'Event name "" is empty: give every event a non-empty name.')
+      throw new ContractError(
+        'invalid_contract',
+        'Event name "" is empty: give every event a non-empty name.',
+      )
     }
     if (/[\r\n\0]/.test(name)) {
       throw new ContractError(

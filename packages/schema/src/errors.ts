@@ -21,7 +21,11 @@ export class TidingsError<TCode extends string = string> extends Error {
 }
 
 /** Codes of the errors `@tidings/schema` raises. */
-export type SchemaErrorCode = 'invalid_contract' | 'invalid_field' | 'line_too_long' | 'async_validator'
+export type SchemaErrorCode =
+  | 'invalid_contract'
+  | 'invalid_field'
+  | 'line_too_long'
+  | 'async_validator'
 
 /** A contract that cannot be used, such as an event name that cannot travel on an SSE `event:` line. */
 export class ContractError extends TidingsError<'invalid_contract' | 'async_validator'> {

@@ -15,7 +15,14 @@ export {
 export { createEpoch, type EventId, formatEventId, parseEventId } from './event-id.js'
 export { createParser, type ParsedEvent, type Parser, type ParserOptions } from './parse.js'
 export type { StandardSchemaV1 } from './standard-schema.js'
-export type { AnyContract, Contract, EventInput, EventMap, EventName, EventOutput } from './types.js'
+export type {
+  AnyContract,
+  Contract,
+  EventInput,
+  EventMap,
+  EventName,
+  EventOutput,
+} from './types.js'
 export { hasEvent, type ValidationResult, validatePayload } from './validate.js'
 export {
   GAP_EVENT,

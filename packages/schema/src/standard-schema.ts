@@ -33,6 +33,10 @@ export declare namespace StandardSchemaV1 {
     readonly input: TInput
     readonly output: TOutput
   }
-  type InferInput<TSchema extends StandardSchemaV1> = NonNullable<TSchema['~standard']['types']>['input']
-  type InferOutput<TSchema extends StandardSchemaV1> = NonNullable<TSchema['~standard']['types']>['output']
+  type InferInput<TSchema extends StandardSchemaV1> = NonNullable<
+    TSchema['~standard']['types']
+  >['input']
+  type InferOutput<TSchema extends StandardSchemaV1> = NonNullable<
+    TSchema['~standard']['types']
+  >['output']
 }

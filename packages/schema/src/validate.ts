@@ -19,7 +19,10 @@ export function validatePayload<TContract extends AnyContract, TName extends Eve
 ): ValidationResult<EventOutput<TContract, TName>> {
   const schema = Object.hasOwn(contract.events, name) ? contract.events[name] : undefined
   if (!schema) {
-    throw new ContractError('invalid_contract', `Event ${JSON.stringify(name)} is not in the contract.`)
+    throw new ContractError(
+      'invalid_contract',
+      `Event ${JSON.stringify(name)} is not in the contract.`,
+    )
   }
   const result = schema['~standard'].validate(value)
   if (result instanceof Promise) {
