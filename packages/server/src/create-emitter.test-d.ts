@@ -1,0 +1,61 @@
+import { defineEvents } from '@tidings/schema'
+import { describe, expectTypeOf, it } from 'vitest'
+import { z } from 'zod'
+import { createEmitter } from './create-emitter.js'
+import type { ConnectionInfo } from './options.js'
+
+const events = defineEvents({
+  'server-time': z.object({ time: z.number() }),
+  'chat:message': z.object({ user: z.string(), text: z.string().max(2000) }),
+  ping: z.object({ at: z.number().default(0) }),
+})
+
+describe('createEmitter types', () => {
+  const emitter = createEmitter(events)
+
+  it('accepts contract names with their payloads and returns the id', () => {
+    expectTypeOf(emitter.emit('server-time', { time: 1 })).toEqualTypeOf<string>()
+    emitter.to('room:lobby').emit('chat:message', { user: 'ada', text: 'hi' })
+    emitter.to(['a', 'b']).emit('server-time', { time: 2 })
+    // The payload is the schema INPUT: defaulted fields may be left out.
+    emitter.emit('ping', {})
+  })
+
+  it('rejects unknown names and wrong payloads', () => {
+    // @ts-expect-error not an event of the contract
+    emitter.emit('server-tick', { time: 1 })
+    // @ts-expect-error time must be a number
+    emitter.emit('server-time', { time: 'noon' })
+    // @ts-expect-error missing field
+    emitter.emit('server-time', {})
+    // @ts-expect-error wrong payload through a topic publisher as well
+    emitter.to('room').emit('chat:message', { user: 'ada' })
+    // @ts-expect-error reserved names are not events of any contract
+    emitter.emit('tidings:gap', { reason: 'expired', lastEventId: '' })
+  })
+
+  it('infers the principal from authorize for canSubscribe and the hooks', () => {
+    createEmitter(events, {
+      authorize: async () => ({ user: 'ada', rooms: ['lobby'] }),
+      canSubscribe: (principal, topic) => {
+        expectTypeOf(principal).toEqualTypeOf<{ user: string; rooms: string[] }>()
+        return principal.rooms.includes(topic)
+      },
+      onConnect: (info) => {
+        expectTypeOf(info.principal.user).toEqualTypeOf<string>()
+        expectTypeOf(info.topics).toEqualTypeOf<readonly string[]>()
+      },
+      onDisconnect: (info) => {
+        expectTypeOf(info.reason).toEqualTypeOf<'client' | 'slow' | 'server' | 'error'>()
+      },
+    })
+    createEmitter(events, {
+      onConnect: (info) => expectTypeOf(info).toEqualTypeOf<ConnectionInfo<undefined>>(),
+    })
+  })
+
+  it('offers both handlers', () => {
+    expectTypeOf(emitter.fetch).parameter(0).toEqualTypeOf<Request>()
+    expectTypeOf(emitter.fetch).returns.toEqualTypeOf<Promise<Response>>()
+  })
+})

@@ -1,0 +1,138 @@
+import {
+  type AnyContract,
+  ContractError,
+  type EventInput,
+  type EventName,
+  hasEvent,
+  ValidationError,
+  validatePayload,
+} from '@tidings/schema'
+import { Core } from './core.js'
+import { EmitError } from './errors.js'
+import { handleFetch } from './fetch-handler.js'
+import type { NodeResponse } from './node-connection.js'
+import { handleNode, type NodeRequest } from './node-handler.js'
+import type { CloseOptions, EmitterOptions, EmitterStats } from './options.js'
+import { isValidTopic } from './topics.js'
+
+/** Emits typed events; what `emitter.to(topic)` returns. */
+export interface Publisher<TContract extends AnyContract> {
+  /**
+   * Validates, stores and sends an event; returns its id.
+   * @throws {ValidationError} when the payload does not match the contract (nothing is stored or sent).
+   * @throws {ContractError} when `name` is not an event of the contract.
+   */
+  emit<TName extends EventName<TContract>>(
+    name: TName,
+    payload: EventInput<TContract, TName>,
+  ): string
+}
+
+/** What `createEmitter` returns. */
+export interface Emitter<TContract extends AnyContract, TPrincipal = undefined>
+  extends Publisher<TContract> {
+  /**
+   * A publisher for one topic or several: its events reach only the
+   * connections subscribed to at least one of them (each once). Events emitted
+   * on the emitter itself reach every connection.
+   * @throws {EmitError} `invalid_topic` for a topic no client could subscribe to.
+   */
+  to(topics: string | readonly string[]): Publisher<TContract>
+  /**
+   * The Node handler, for `http`, `https`, the `http2` compatibility API and
+   * frameworks built on them (Express, Fastify's raw request, Koa). Resolves
+   * once the request is answered; never rejects.
+   *
+   * @example
+   * http.createServer((req, res) => emitter.handle(req, res)).listen(3000)
+   */
+  handle(req: NodeRequest, res: NodeResponse): Promise<void>
+  /**
+   * The Fetch handler (Hono, Next.js route handlers, Bun, Deno).
+   *
+   * @example
+   * export const GET = (request: Request) => emitter.fetch(request)
+   */
+  fetch(request: Request): Promise<Response>
+  /** Counters for logs and metrics. */
+  stats(): EmitterStats
+  /**
+   * Stops accepting (new requests get 503), sends every stream a jittered
+   * `retry:` hint and ends it, spread over `drainMs`; resolves when all are closed.
+   */
+  close(options?: CloseOptions): Promise<void>
+  /** The principal type, for inference only. */
+  readonly '~principal'?: TPrincipal
+}
+
+function checkTopics(topics: string | readonly string[]): readonly string[] {
+  const list = typeof topics === 'string' ? [topics] : [...new Set(topics)]
+  if (list.length === 0) {
+    throw new EmitError(
+      'invalid_topic',
+      'to() needs at least one topic; use emit() to reach everyone.',
+    )
+  }
+  for (const topic of list) {
+    if (typeof topic !== 'string' || !isValidTopic(topic)) {
+      throw new EmitError(
+        'invalid_topic',
+        `Topic ${JSON.stringify(topic)} is invalid: a topic is 1 to 128 characters of A-Z, a-z, 0-9, "_", ".", ":" and "-".`,
+      )
+    }
+  }
+  return Object.freeze(list)
+}
+
+/**
+ * Creates the server side of a contract: typed `emit`, topics, history and
+ * resume, and the Node and Fetch handlers that stream to clients.
+ *
+ * @example
+ * const emitter = createEmitter(events, { history: { maxEvents: 5000 } })
+ * http.createServer((req, res) => emitter.handle(req, res)).listen(3000)
+ * emitter.emit('server-time', { time: Date.now() })
+ * emitter.to('room:lobby').emit('chat:message', { user: 'ada', text: 'hi' })
+ *
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html
+ */
+export function createEmitter<TContract extends AnyContract, TPrincipal = undefined>(
+  contract: TContract,
+  options: EmitterOptions<TPrincipal> = {},
+): Emitter<TContract, TPrincipal> {
+  const core = new Core(contract, options as EmitterOptions<unknown>)
+  const { history, hub } = core
+  const { validate } = core.options
+  const { codec } = contract
+
+  const publish = (
+    name: string,
+    payload: unknown,
+    topics: readonly string[] | undefined,
+  ): string => {
+    if (validate) {
+      const result = validatePayload(contract, name as EventName<TContract>, payload)
+      if (!result.success) throw new ValidationError(name, result.issues)
+    } else if (!hasEvent(contract, name)) {
+      throw new ContractError(
+        'invalid_contract',
+        `Event ${JSON.stringify(name)} is not in the contract.`,
+      )
+    }
+    const entry = history.append({ event: name, data: codec.encode(payload), topics })
+    hub.publish(entry)
+    return entry.id
+  }
+
+  return {
+    emit: (name, payload) => publish(name, payload, undefined),
+    to(topics) {
+      const list = checkTopics(topics)
+      return { emit: (name, payload) => publish(name, payload, list) }
+    },
+    handle: (req, res) => handleNode(core, req, res),
+    fetch: (request) => handleFetch(core, request),
+    stats: () => core.stats(),
+    close: (closeOptions) => core.close(closeOptions),
+  }
+}

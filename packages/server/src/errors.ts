@@ -1,0 +1,67 @@
+import { TidingsError } from '@tidings/schema'
+
+/** Codes of the errors a request to the emitter can be answered with. */
+export type HttpErrorCode =
+  | 'invalid_topic'
+  | 'too_many_topics'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'method_not_allowed'
+  | 'unavailable'
+  | 'internal'
+
+const STATUS: Record<HttpErrorCode, number> = {
+  invalid_topic: 400,
+  too_many_topics: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  method_not_allowed: 405,
+  unavailable: 503,
+  internal: 500,
+}
+
+/**
+ * A request the emitter refuses, answered with `status` and the JSON body
+ * `{"error":{"code","message"}}`. Throw one from `authorize` or `canSubscribe`
+ * to choose the answer; any other error thrown there becomes a 500 and is
+ * reported to `onError`.
+ *
+ * @example
+ * authorize: (request) => {
+ *   const user = users.fromToken(request.headers.get('authorization'))
+ *   if (!user) throw new HttpError('unauthorized', 'Send a valid bearer token.')
+ *   return user
+ * }
+ */
+export class HttpError extends TidingsError<HttpErrorCode> {
+  override name = 'HttpError'
+
+  /** The HTTP status this error is answered with. */
+  get status(): number {
+    return STATUS[this.code]
+  }
+}
+
+/** True for an {@link HttpError}, across realms and duplicated installs too. */
+export function isHttpError(error: unknown): error is HttpError {
+  if (error instanceof HttpError) return true
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'HttpError' &&
+    typeof (error as { code?: unknown }).code === 'string' &&
+    Object.hasOwn(STATUS, (error as { code: string }).code)
+  )
+}
+
+/** Codes of the errors `emit` and `to` throw for misuse (never for bad payloads). */
+export type EmitErrorCode = 'invalid_topic'
+
+/**
+ * A call to `emit`/`to` the emitter cannot carry out, such as a topic that a
+ * client could never subscribe to. Payload problems throw `ValidationError`
+ * from `@tidings/schema` instead.
+ */
+export class EmitError extends TidingsError<EmitErrorCode> {
+  override name = 'EmitError'
+}
