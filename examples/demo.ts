@@ -1,0 +1,212 @@
+/**
+ * The Tidings demo: both examples (server-time and chat) on one HTTP server,
+ * with their browser code bundled by esbuild at startup.
+ *
+ *   npm run demo            # http://127.0.0.1:3000/
+ *   PORT=8080 npm run demo
+ *
+ * Tests start it in-process with {@link startDemo}.
+ */
+import { readFile } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
+import { type ChatAppOptions, createChatApp } from './chat/server.js'
+import { createClockApp } from './server-time/server.js'
+
+const HERE = import.meta.dirname
+
+/** Options of {@link startDemo}. */
+export interface DemoOptions {
+  /** The port to listen on; `0` picks a free one. @defaultValue 3000 */
+  port?: number
+  /** The address to listen on. @defaultValue '127.0.0.1' */
+  host?: string
+  /** The clock's interval in milliseconds (tests use a short one). @defaultValue 3000 */
+  tickMs?: number
+  /** Chat limits (tests use a short presence grace period). */
+  chat?: ChatAppOptions
+}
+
+/** A running demo. */
+export interface Demo {
+  /** The index page, e.g. `http://127.0.0.1:3000/`. */
+  readonly url: string
+  /** Cuts every open chat stream of a nickname from the server side (a test hook). */
+  dropChatConnections(nick: string): number
+  /** Closes every stream, then the HTTP server. */
+  close(): Promise<void>
+}
+
+const PAGES: Record<string, string> = {
+  '/': 'index.html',
+  '/server-time/': 'server-time/index.html',
+  '/chat/': 'chat/index.html',
+}
+
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/shared/style.css': { file: 'shared/style.css', type: 'text/css; charset=utf-8' },
+}
+
+/** Bundles each page's browser entry point, in memory: `<route>` and its source map `<route>.map`. */
+async function bundle(): Promise<Map<string, string>> {
+  const entries = { '/server-time/main.js': 'server-time/main.ts', '/chat/main.js': 'chat/main.ts' }
+  const bundles = new Map<string, string>()
+  await Promise.all(
+    Object.entries(entries).map(async ([route, entry]) => {
+      const result = await build({
+        entryPoints: [join(HERE, entry)],
+        // Never written: only names the outputs (`main.js` and `main.js.map`).
+        outfile: join(HERE, '.demo-build', route),
+        bundle: true,
+        write: false,
+        format: 'esm',
+        platform: 'browser',
+        target: 'es2022',
+        conditions: ['@tidings/source'],
+        minify: true,
+        sourcemap: 'linked',
+        logLevel: 'silent',
+      })
+      for (const output of result.outputFiles) {
+        bundles.set(output.path.endsWith('.map') ? `${route}.map` : route, output.text)
+      }
+      if (!bundles.has(route)) throw new Error(`esbuild produced no output for ${entry}`)
+    }),
+  )
+  return bundles
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-cache' })
+  res.end(body)
+}
+
+/**
+ * Starts the demo server and resolves once it listens.
+ *
+ * @example
+ * const demo = await startDemo({ port: 0 })
+ * console.log(demo.url)
+ * await demo.close()
+ */
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const bundles = await bundle()
+  const clock = createClockApp(options.tickMs === undefined ? {} : { tickMs: options.tickMs })
+  const chat = createChatApp(options.chat)
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const { pathname } = new URL(req.url ?? '/', 'http://localhost')
+    switch (pathname) {
+      case '/server-time/events':
+        return clock.handle(req, res)
+      case '/chat/events':
+        return chat.handleEvents(req, res)
+      case '/chat/messages':
+        return chat.handleMessages(req, res)
+      case '/chat/online':
+        return chat.handleOnline(req, res)
+      case '/server-time':
+      case '/chat':
+        res.writeHead(308, { Location: `${pathname}/` })
+        res.end()
+        return
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' })
+      res.end('Method not allowed\n')
+      return
+    }
+    const script = bundles.get(pathname)
+    if (script !== undefined) {
+      const type = pathname.endsWith('.map') ? 'application/json' : 'text/javascript; charset=utf-8'
+      return send(res, 200, type, script)
+    }
+    const page = PAGES[pathname]
+    if (page !== undefined)
+      return send(res, 200, 'text/html; charset=utf-8', await readFile(join(HERE, page), 'utf8'))
+    const asset = STATIC[pathname]
+    if (asset !== undefined)
+      return send(res, 200, asset.type, await readFile(join(HERE, asset.file), 'utf8'))
+    send(res, 404, 'text/plain; charset=utf-8', 'Not found\n')
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      console.error(error)
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'Internal error\n')
+      else res.destroy()
+    })
+  })
+
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 3000, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const { port } = server.address() as AddressInfo
+  const shownHost = host.includes(':') ? `[${host}]` : host
+
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://${shownHost}:${port}/`,
+    dropChatConnections: (nick) => chat.dropConnections(nick),
+    close() {
+      closing ??= (async () => {
+        // Streams first (each gets a retry hint), then the listener and idle sockets.
+        await Promise.all([clock.close(), chat.close()])
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        })
+      })()
+      return closing
+    },
+  }
+}
+
+async function main(): Promise<void> {
+  const port = process.env.PORT === undefined ? 3000 : Number(process.env.PORT)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`)
+  }
+  const demo = await startDemo({ port, ...(process.env.HOST ? { host: process.env.HOST } : {}) })
+  console.log(`Tidings demo running at ${demo.url}  (Ctrl-C to stop)`)
+  console.log(`  server-time: ${demo.url}server-time/`)
+  console.log(`  chat:        ${demo.url}chat/`)
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) {
+      console.log('Stopping now.')
+      process.exit(1)
+    }
+    stopping = true
+    console.log(`\n${signal}: closing streams…`)
+    demo.close().then(
+      () => {
+        console.log('Stopped.')
+        process.exit(0)
+      },
+      (error: unknown) => {
+        console.error(error)
+        process.exit(1)
+      },
+    )
+  }
+  // A second Ctrl-C while draining exits at once.
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,39 @@
+/**
+ * The connection status indicator both pages show: a coloured dot and a line of
+ * text, driven by the client's `tidings:status` lifecycle event.
+ */
+
+/** The part of the client's status object the indicator reads. */
+export interface StatusLike {
+  readonly state: string
+  readonly attempt?: number | undefined
+  readonly delayMs?: number | undefined
+}
+
+function describe(status: StatusLike): string {
+  switch (status.state) {
+    case 'connecting':
+      return 'Connecting…'
+    case 'open':
+      return 'Live'
+    case 'reconnecting': {
+      const seconds =
+        status.delayMs === undefined ? undefined : Math.max(1, Math.round(status.delayMs / 1000))
+      const when = seconds === undefined ? '' : ` in ${seconds} s`
+      const attempt = status.attempt === undefined ? '' : ` (attempt ${status.attempt})`
+      return `Reconnecting${when}${attempt}`
+    }
+    case 'closed':
+      return 'Disconnected'
+    default:
+      return status.state
+  }
+}
+
+/** Renders `status` into an element holding a `.dot` and a `.status-text`. */
+export function renderStatus(element: HTMLElement, status: StatusLike): void {
+  element.dataset.state = status.state
+  const text = element.querySelector<HTMLElement>('.status-text')
+  if (text) text.textContent = describe(status)
+  element.title = `Stream status: ${status.state}`
+}

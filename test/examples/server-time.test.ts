@@ -1,0 +1,69 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { BrowserContext } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Demo, startDemo } from '../../examples/demo.js'
+import { ARTIFACTS_DIR, launchChromium } from '../support/chromium.js'
+import { freePort } from '../support/net.js'
+
+const SHOTS = join(ARTIFACTS_DIR, 'examples')
+
+describe('demo index and the server-time page', () => {
+  let demo: Demo
+  let browser: { context: BrowserContext; close: () => Promise<void> }
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true })
+    demo = await startDemo({ port: await freePort(), tickMs: 200 })
+    browser = await launchChromium()
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await demo?.close()
+  })
+
+  it('serves an index page linking both apps', async () => {
+    const page = await browser.context.newPage()
+    await page.goto(demo.url)
+    const links = await page
+      .locator('.apps a')
+      .evaluateAll((anchors) => anchors.map((anchor) => anchor.getAttribute('href')))
+    expect(links).toEqual(['/server-time/', '/chat/'])
+    await page.screenshot({ path: join(SHOTS, 'index.png'), fullPage: true })
+    await page.close()
+  })
+
+  it('shows the server time live, with the connection status', async () => {
+    const page = await browser.context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    await page.goto(new URL('server-time/', demo.url).href)
+
+    await page.waitForSelector('#status[data-state="open"]', { timeout: 15_000 })
+    expect(await page.locator('#status .status-text').textContent()).toBe('Live')
+
+    // A few ticks later, the count has gone up and the shown time has changed.
+    await page.waitForFunction(
+      () => Number(document.getElementById('count')?.textContent) >= 2,
+      undefined,
+      {
+        timeout: 15_000,
+      },
+    )
+    const firstId = await page.locator('#event-id').textContent()
+    await page.waitForFunction(
+      (previous) => {
+        const count = Number(document.getElementById('count')?.textContent)
+        return count >= 5 && document.getElementById('event-id')?.textContent !== previous
+      },
+      firstId,
+      { timeout: 15_000 },
+    )
+    expect(await page.locator('#time').textContent()).toMatch(/\d{1,2}:\d{2}:\d{2}/)
+    expect(await page.locator('#event-id').textContent()).toMatch(/^[0-9a-z]+-\d+$/)
+    await page.screenshot({ path: join(SHOTS, 'server-time.png'), fullPage: true })
+    expect(errors).toEqual([])
+    await page.close()
+  })
+})
