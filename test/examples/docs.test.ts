@@ -33,7 +33,11 @@ function markdownFiles(dir: string): string[] {
   })
 }
 
-const docs = [join(ROOT, 'README.md'), ...markdownFiles(join(ROOT, 'docs'))]
+const docs = [
+  join(ROOT, 'README.md'),
+  ...markdownFiles(join(ROOT, 'docs')),
+  ...markdownFiles(join(ROOT, 'examples')),
+]
 
 function extract(doc: string): Snippet[] {
   const lines = readFileSync(doc, 'utf8').split('\n')
