@@ -1,0 +1,101 @@
+import type { Server } from 'node:http'
+import { type ContenderName, EVENT_NAME, type TickPayload, type Wire } from './protocol.js'
+
+/** One fan-out implementation, attached to a plain Node `http` server in the server process. */
+export interface Contender {
+  /** Path the load clients request. */
+  readonly path: string
+  readonly wire: Wire
+  /** Subscribers the implementation itself counts (to know every client is registered). */
+  subscribers(): number
+  /** Broadcasts one event to every subscriber. */
+  emit(payload: TickPayload): void
+  /** Implementation-specific counters reported after each scenario (drops, cut-offs). */
+  stats(): unknown
+}
+
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  'X-Accel-Buffering': 'no',
+  Connection: 'keep-alive',
+}
+
+/** The baseline: one pre-encoded string per event, written to every response. */
+function raw(server: Server): Contender {
+  const responses = new Set<import('node:http').ServerResponse>()
+  server.on('request', (_req, res) => {
+    res.writeHead(200, SSE_HEADERS)
+    res.write(':ok\n\n')
+    responses.add(res)
+    res.on('close', () => responses.delete(res))
+  })
+  return {
+    path: '/events',
+    wire: 'sse',
+    subscribers: () => responses.size,
+    emit(payload) {
+      const chunk = `id:${payload.seq}\nevent:${EVENT_NAME}\ndata:${JSON.stringify(payload)}\n\n`
+      for (const res of responses) res.write(chunk)
+    },
+    stats: () => ({}),
+  }
+}
+
+/** better-sse as documented: a session per request, registered on one channel, `broadcast`. */
+async function betterSse(server: Server): Promise<Contender> {
+  const { createChannel, createSession } = await import('better-sse')
+  const channel = createChannel()
+  server.on('request', (req, res) => {
+    createSession(req, res).then(
+      (session) => channel.register(session),
+      () => res.destroy(),
+    )
+  })
+  return {
+    path: '/events',
+    wire: 'sse',
+    subscribers: () => channel.sessionCount,
+    // A short id like the others (the default is a random UUID per broadcast).
+    emit: (payload) => channel.broadcast(payload, EVENT_NAME, { eventId: String(payload.seq) }),
+    stats: () => ({}),
+  }
+}
+
+/** socket.io restricted to its WebSocket transport, broadcasting with `io.emit`. */
+async function socketIo(server: Server): Promise<Contender> {
+  const { Server: IoServer } = await import('socket.io')
+  const io = new IoServer(server, {
+    transports: ['websocket'],
+    serveClient: false,
+    perMessageDeflate: false,
+    httpCompression: false,
+  })
+  return {
+    path: '/socket.io/?EIO=4&transport=websocket',
+    wire: 'socket.io',
+    subscribers: () => io.of('/').sockets.size,
+    emit: (payload) => {
+      io.emit(EVENT_NAME, payload)
+    },
+    stats: () => ({ engineClients: io.engine.clientsCount }),
+  }
+}
+
+async function tidings(server: Server): Promise<Contender> {
+  const { createTidings } = await import('./tidings.js')
+  return createTidings(server)
+}
+
+export async function createContender(name: ContenderName, server: Server): Promise<Contender> {
+  switch (name) {
+    case 'raw':
+      return raw(server)
+    case 'tidings':
+      return tidings(server)
+    case 'better-sse':
+      return betterSse(server)
+    case 'socket.io':
+      return socketIo(server)
+  }
+}

@@ -1,0 +1,574 @@
+/**
+ * `npm run bench:fanout`: Tidings against a raw Node `http` loop, better-sse and socket.io, each
+ * broadcasting from its own server process to N load clients in another process, on 127.0.0.1.
+ * See bench/README.md for what is measured and how; knobs are environment variables (below).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { dirname, join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import {
+  type ClientMark,
+  type ClientRequest,
+  CONTENDERS,
+  type ContenderName,
+  type LatencyReport,
+  type MemorySample,
+  type RpcResponse,
+  type ServerMark,
+  type ServerReady,
+  type ServerRequest,
+} from './protocol.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..', '..')
+
+function envInt(name: string, fallback: number): number {
+  const value = process.env[name]
+  if (value === undefined || value === '') return fallback
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be an integer >= 0`)
+  return parsed
+}
+
+function envList(name: string, fallback: string): string[] {
+  return (process.env[name] ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+}
+
+const only = envList('BENCH_ONLY', CONTENDERS.join(','))
+for (const name of only) {
+  if (!(CONTENDERS as readonly string[]).includes(name)) {
+    throw new Error(`BENCH_ONLY: unknown contender "${name}" (one of ${CONTENDERS.join(', ')})`)
+  }
+}
+const config = {
+  contenders: CONTENDERS.filter((name) => only.includes(name)),
+  sizes: envList('BENCH_N', '100,2000').map(Number),
+  idleN: envInt('BENCH_IDLE_N', 5000),
+  idleBaseN: envInt('BENCH_IDLE_BASE_N', 100),
+  durationMs: envInt('BENCH_DURATION_MS', 4000),
+  warmupMs: envInt('BENCH_WARMUP_MS', 1000),
+  latencyMs: envInt('BENCH_LATENCY_MS', 4000),
+  rate: envInt('BENCH_RATE', 10),
+  burst: envInt('BENCH_BURST', 10),
+  maxPendingPerConn: envInt('BENCH_MAX_PENDING_KIB', 16) * 1024,
+  runs: Math.max(1, envInt('BENCH_RUNS', 3)),
+  idleRuns: envInt('BENCH_IDLE_RUNS', 1),
+  concurrency: envInt('BENCH_CONNECT_CONCURRENCY', 200),
+  profile: envList('BENCH_PROFILE', ''),
+  pin: process.env.BENCH_PIN !== '0',
+  // Other work on a shared machine steals the pinned cores; a higher priority (root only) keeps
+  // the measured processes running. 0 leaves the priority alone.
+  nice: Number(process.env.BENCH_NICE ?? -10),
+}
+if (!Number.isInteger(config.nice) || config.nice < -20 || config.nice > 19) {
+  throw new Error('BENCH_NICE must be an integer from -20 to 19')
+}
+for (const n of config.sizes) {
+  if (!Number.isInteger(n) || n < 1) throw new Error('BENCH_N must list integers >= 1')
+}
+
+// ---- child processes ----
+
+const outDir = join(root, 'node_modules', '.cache', 'tidings-bench-fanout')
+const resultsDir = join(root, 'test-results')
+
+/** Bundles the bench's own files (packages stay external: `@tidings/server` resolves to its dist). */
+async function bundle(): Promise<{ server: string; client: string }> {
+  await build({
+    entryPoints: { server: join(here, 'server.ts'), client: join(here, 'client.ts') },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    logLevel: 'warning',
+  })
+  return { server: join(outDir, 'server.mjs'), client: join(outDir, 'client.mjs') }
+}
+
+const pinning = (() => {
+  if (!config.pin || cpus().length < 2) return undefined
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'])
+    return { server: '0', client: '1' }
+  } catch {
+    return undefined
+  }
+})()
+
+const children = new Set<ChildProcess>()
+
+const niceness = (() => {
+  if (config.nice === 0) return 0
+  try {
+    // Without the privilege, `nice` warns and runs the command anyway: read what it got.
+    const got = execFileSync('nice', ['-n', String(config.nice), 'nice'], { stdio: 'pipe' })
+    return Number(got.toString().trim())
+  } catch {
+    return 0
+  }
+})()
+
+/**
+ * Node under `taskset` (when pinning) and `nice` (when allowed), with the open-file limit raised
+ * to the hard limit (each process holds one descriptor per connection).
+ */
+function spawnNode(script: string, args: string[], cpu: string | undefined, flags: string[]) {
+  const command = [
+    ...(niceness !== 0 ? ['nice', '-n', String(niceness)] : []),
+    ...(cpu ? ['taskset', '-c', cpu] : []),
+    process.execPath,
+    ...flags,
+    script,
+    ...args,
+  ]
+  const child = spawn(
+    'bash',
+    ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'bench', ...command],
+    { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  )
+  children.add(child)
+  child.on('exit', () => children.delete(child))
+  return child
+}
+
+class Rpc<TRequest> {
+  #next = 1
+  readonly #pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >()
+  readonly #exited: Promise<void>
+
+  constructor(
+    readonly child: ChildProcess,
+    readonly label: string,
+  ) {
+    child.on('message', (message: RpcResponse | ServerReady) => {
+      if (!('id' in message)) return
+      const waiter = this.#pending.get(message.id)
+      if (!waiter) return
+      this.#pending.delete(message.id)
+      if (message.ok) waiter.resolve(message.value)
+      else waiter.reject(new Error(`${label}: ${message.error}`))
+    })
+    this.#exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        for (const waiter of this.#pending.values()) {
+          waiter.reject(new Error(`${label} exited (${signal ?? code})`))
+        }
+        this.#pending.clear()
+        resolve()
+      })
+    })
+  }
+
+  call<T>(body: TRequest, timeoutMs = 60_000): Promise<T> {
+    const id = this.#next++
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id)
+        reject(new Error(`${this.label}: no answer to ${JSON.stringify(body)} in ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.#pending.set(id, {
+        resolve: (value) => {
+          clearTimeout(timer)
+          resolve(value as T)
+        },
+        reject: (error) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      })
+      this.child.send({ id, body })
+    })
+  }
+
+  /** Disconnects IPC (the child exits by itself, writing a CPU profile if asked), then kills. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return
+    if (this.child.connected) this.child.disconnect()
+    const exited = await Promise.race([this.#exited.then(() => true), sleep(5000, false)])
+    if (!exited) {
+      this.child.kill('SIGKILL')
+      await this.#exited
+    }
+  }
+}
+
+interface Pair {
+  server: Rpc<ServerRequest>
+  client: Rpc<ClientRequest>
+  ready: ServerReady
+}
+
+async function startPair(scripts: { server: string; client: string }, name: ContenderName) {
+  const flags = ['--expose-gc']
+  if (config.profile.includes(name)) {
+    const dir = join(resultsDir, 'bench-fanout-profiles')
+    mkdirSync(dir, { recursive: true })
+    flags.push('--cpu-prof', `--cpu-prof-dir=${dir}`)
+  }
+  const serverChild = spawnNode(scripts.server, [name], pinning?.server, flags)
+  const ready = await new Promise<ServerReady>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${name} server did not listen in 20 s`)),
+      20_000,
+    )
+    serverChild.on('message', (message: ServerReady) => {
+      if (message.type !== 'listening') return
+      clearTimeout(timer)
+      resolve(message)
+    })
+    serverChild.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${name} server exited (${code}) before listening`))
+    })
+  })
+  const clientChild = spawnNode(scripts.client, [], pinning?.client, [])
+  return {
+    server: new Rpc<ServerRequest>(serverChild, `${name} server`),
+    client: new Rpc<ClientRequest>(clientChild, `${name} client`),
+    ready,
+  } satisfies Pair
+}
+
+async function stopPair(pair: Pair): Promise<void> {
+  await pair.client.call({ cmd: 'close' }).catch(() => undefined)
+  await Promise.all([pair.client.stop(), pair.server.stop()])
+}
+
+async function connect(pair: Pair, total: number): Promise<number> {
+  const { port, path, wire } = pair.ready
+  const ms = await pair.client.call<number>(
+    { cmd: 'connect', port, path, wire, total, concurrency: config.concurrency },
+    120_000,
+  )
+  // Every client has its handshake; wait until the contender has registered all of them.
+  const deadline = performance.now() + 20_000
+  for (;;) {
+    const subscribers = await pair.server.call<number>({ cmd: 'subscribers' })
+    if (subscribers === total) return ms
+    if (performance.now() > deadline) {
+      throw new Error(`${total} clients connected but the server counts ${subscribers} subscribers`)
+    }
+    await sleep(50)
+  }
+}
+
+// ---- scenarios ----
+
+interface FanoutResult {
+  name: ContenderName
+  n: number
+  connectMs: number
+  eventsPerSec: number
+  serverCpuUsPerEvent: number
+  serverCpuPct: number
+  clientCpuPct: number
+  emittedPerSec: number
+  gatedPct: number
+  latency: LatencyReport
+  cutOff: number
+  stats: unknown
+}
+
+interface IdleResult {
+  name: ContenderName
+  n: number
+  rssKiBPerConn: number
+  heapKiBPerConn: number
+  externalKiBPerConn: number
+}
+
+const cpuMicros = (cpu: { user: number; system: number }) => cpu.user + cpu.system
+
+async function fanout(
+  scripts: { server: string; client: string },
+  name: ContenderName,
+  n: number,
+): Promise<FanoutResult> {
+  const pair = await startPair(scripts, name)
+  try {
+    const connectMs = await connect(pair, n)
+
+    // Latency at a fixed rate first, on a quiet process; the first `warmupMs` are not sampled.
+    const paced = pair.server.call<number>(
+      { cmd: 'paced', rate: config.rate, durationMs: config.warmupMs + config.latencyMs },
+      config.warmupMs + config.latencyMs + 30_000,
+    )
+    await sleep(config.warmupMs)
+    await pair.client.call({ cmd: 'latency-reset' })
+    await paced
+    await sleep(500)
+    const latency = await pair.client.call<LatencyReport>({ cmd: 'latency-report' })
+
+    // Then full rate: warm up, then measure between two marks taken on both sides.
+    await pair.server.call({
+      cmd: 'full-start',
+      burst: config.burst,
+      maxPendingBytes: config.maxPendingPerConn * n,
+    })
+    await sleep(config.warmupMs)
+    const [s0, c0] = await Promise.all([
+      pair.server.call<ServerMark>({ cmd: 'mark' }),
+      pair.client.call<ClientMark>({ cmd: 'mark' }),
+    ])
+    await sleep(config.durationMs)
+    const [s1, c1] = await Promise.all([
+      pair.server.call<ServerMark>({ cmd: 'mark' }),
+      pair.client.call<ClientMark>({ cmd: 'mark' }),
+    ])
+    await pair.server.call({ cmd: 'full-stop' })
+    await sleep(500)
+    const after = await pair.client.call<ClientMark>({ cmd: 'mark' })
+    const stats = await pair.server.call({ cmd: 'stats' })
+
+    const delivered = c1.received - c0.received
+    const clientSeconds = (c1.atMicros - c0.atMicros) / 1e6
+    const serverSeconds = (s1.atMicros - s0.atMicros) / 1e6
+    const serverCpu = cpuMicros(s1.cpu) - cpuMicros(s0.cpu)
+    const turns = s1.bursts - s0.bursts + (s1.gated - s0.gated)
+    return {
+      name,
+      n,
+      connectMs,
+      eventsPerSec: delivered / clientSeconds,
+      serverCpuUsPerEvent: serverCpu / delivered,
+      serverCpuPct: serverCpu / (serverSeconds * 1e4),
+      clientCpuPct: (cpuMicros(c1.cpu) - cpuMicros(c0.cpu)) / (clientSeconds * 1e4),
+      emittedPerSec: (s1.emitted - s0.emitted) / serverSeconds,
+      gatedPct: turns === 0 ? 0 : ((s1.gated - s0.gated) / turns) * 100,
+      latency,
+      cutOff: after.closed,
+      stats,
+    }
+  } finally {
+    await stopPair(pair)
+  }
+}
+
+async function idle(scripts: { server: string; client: string }, name: ContenderName) {
+  const pair = await startPair(scripts, name)
+  try {
+    // Measure from a warm baseline (code paths of a first connection loaded) to N connections.
+    const base = Math.min(config.idleBaseN, config.idleN - 1)
+    await connect(pair, base)
+    await sleep(500)
+    const m0 = await pair.server.call<MemorySample>({ cmd: 'memory' })
+    await connect(pair, config.idleN)
+    await sleep(1000)
+    const m1 = await pair.server.call<MemorySample>({ cmd: 'memory' })
+    const per = (key: keyof MemorySample) => (m1[key] - m0[key]) / (config.idleN - base) / 1024
+    return {
+      name,
+      n: config.idleN,
+      rssKiBPerConn: per('rss'),
+      heapKiBPerConn: per('heapUsed'),
+      externalKiBPerConn: per('external'),
+    } satisfies IdleResult
+  } finally {
+    await stopPair(pair)
+  }
+}
+
+// ---- report ----
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+function medianOf<T>(rows: T[], pick: (row: T) => number): number {
+  return median(rows.map(pick))
+}
+
+function fmt(value: number, digits = 0): string {
+  if (!Number.isFinite(value)) return '-'
+  return value.toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  })
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}
+
+function fanoutTable(n: number, results: FanoutResult[]): string {
+  const byName = new Map<ContenderName, FanoutResult[]>()
+  for (const r of results.filter((r) => r.n === n)) {
+    byName.set(r.name, [...(byName.get(r.name) ?? []), r])
+  }
+  const m = (name: ContenderName, pick: (r: FanoutResult) => number) => {
+    const rows = byName.get(name)
+    return rows ? medianOf(rows, pick) : Number.NaN
+  }
+  const ratio = (name: ContenderName, pick: (r: FanoutResult) => number) =>
+    m(name, pick) / m('raw', pick)
+  const rows = config.contenders
+    .filter((name) => byName.has(name))
+    .map((name) => [
+      name,
+      fmt(m(name, (r) => r.eventsPerSec)),
+      `${fmt(
+        ratio(name, (r) => r.eventsPerSec),
+        2,
+      )}x`,
+      fmt(
+        m(name, (r) => r.serverCpuUsPerEvent),
+        2,
+      ),
+      `${fmt(
+        ratio(name, (r) => r.serverCpuUsPerEvent),
+        2,
+      )}x`,
+      `${fmt(m(name, (r) => r.serverCpuPct))}%`,
+      `${fmt(m(name, (r) => r.clientCpuPct))}%`,
+      `${fmt(m(name, (r) => r.gatedPct))}%`,
+      fmt(
+        m(name, (r) => r.latency.p50Ms),
+        2,
+      ),
+      fmt(
+        m(name, (r) => r.latency.p99Ms),
+        2,
+      ),
+      `${fmt(
+        ratio(name, (r) => r.latency.p99Ms),
+        2,
+      )}x`,
+      fmt(m(name, (r) => r.cutOff)),
+    ])
+  return table(
+    [
+      `N = ${n}`,
+      'events/s',
+      'vs raw',
+      'srv CPU us/ev',
+      'vs raw',
+      'srv CPU',
+      'client CPU',
+      'gated',
+      'p50 ms',
+      'p99 ms',
+      'p99 vs raw',
+      'cut off',
+    ],
+    rows,
+  )
+}
+
+function idleTable(results: IdleResult[]): string {
+  const m = (name: ContenderName, pick: (r: IdleResult) => number) => {
+    const rows = results.filter((r) => r.name === name)
+    return rows.length > 0 ? medianOf(rows, pick) : Number.NaN
+  }
+  const rows = config.contenders
+    .filter((name) => results.some((r) => r.name === name))
+    .map((name) => [
+      name,
+      fmt(
+        m(name, (r) => r.rssKiBPerConn),
+        1,
+      ),
+      `${fmt(m(name, (r) => r.rssKiBPerConn) / m('raw', (r) => r.rssKiBPerConn), 2)}x`,
+      fmt(
+        m(name, (r) => r.heapKiBPerConn),
+        1,
+      ),
+      fmt(
+        m(name, (r) => r.externalKiBPerConn),
+        1,
+      ),
+    ])
+  return table(
+    [`idle N = ${config.idleN}`, 'RSS KiB/conn', 'vs raw', 'heap KiB/conn', 'external KiB/conn'],
+    rows,
+  )
+}
+
+// ---- main ----
+
+async function main(): Promise<void> {
+  const startedAt = performance.now()
+  const scripts = await bundle()
+  const limit = execFileSync('bash', ['-c', 'ulimit -Hn']).toString().trim()
+  console.log(
+    [
+      `fan-out bench: ${config.contenders.join(', ')}; N = ${config.sizes.join(', ')}; idle N = ${config.idleN}; runs ${config.runs} (idle: ${Math.min(config.idleRuns, config.runs)})`,
+      `full rate: bursts of ${config.burst} events per setImmediate turn for ${config.durationMs} ms (after ${config.warmupMs} ms warm-up), gated at ${config.maxPendingPerConn / 1024} KiB mean unsent per socket`,
+      `latency: ${config.rate} events/s for ${config.latencyMs} ms; node ${process.version}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); load avg ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+      `${
+        pinning
+          ? `pinned: server process on CPU ${pinning.server}, client process on CPU ${pinning.client} (taskset)`
+          : 'not pinned (BENCH_PIN=0, no taskset, or one CPU)'
+      }; nice ${niceness}`,
+      `open-file hard limit per process: ${limit}`,
+    ].join('\n'),
+  )
+
+  const fanoutResults: FanoutResult[] = []
+  const idleResults: IdleResult[] = []
+  for (let run = 0; run < config.runs; run++) {
+    // Rotate the order between runs so no contender always goes first on a cold machine.
+    const order = config.contenders.map(
+      (_, i) => config.contenders[(i + run) % config.contenders.length]!,
+    )
+    for (const n of config.sizes) {
+      for (const name of order) {
+        const r = await fanout(scripts, name, n)
+        fanoutResults.push(r)
+        console.log(
+          `  run ${run + 1} N=${n} ${name}: ${fmt(r.eventsPerSec)} ev/s, ${fmt(r.serverCpuUsPerEvent, 2)} us/ev, server ${fmt(r.serverCpuPct)}% client ${fmt(r.clientCpuPct)}% CPU, gated ${fmt(r.gatedPct)}%, p50 ${fmt(r.latency.p50Ms, 2)} p99 ${fmt(r.latency.p99Ms, 2)} max ${fmt(r.latency.maxMs, 1)} ms (${r.latency.samples} samples), connect ${fmt(r.connectMs)} ms, cut off ${r.cutOff}, stats ${JSON.stringify(r.stats)}`,
+        )
+      }
+    }
+    if (config.idleN > 0 && run < config.idleRuns) {
+      for (const name of order) {
+        const r = await idle(scripts, name)
+        idleResults.push(r)
+        console.log(
+          `  run ${run + 1} idle N=${r.n} ${name}: RSS ${fmt(r.rssKiBPerConn, 1)} KiB/conn, heap ${fmt(r.heapKiBPerConn, 1)} KiB/conn`,
+        )
+      }
+    }
+  }
+
+  console.log('')
+  for (const n of config.sizes) console.log(`${fanoutTable(n, fanoutResults)}\n`)
+  if (idleResults.length > 0) console.log(`${idleTable(idleResults)}\n`)
+  console.log(
+    `${config.runs > 1 ? `medians of ${config.runs} runs; ` : ''}done in ${fmt((performance.now() - startedAt) / 1000)} s`,
+  )
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(
+    join(resultsDir, 'bench-fanout.json'),
+    `${JSON.stringify({ config, fanout: fanoutResults, idle: idleResults }, null, 2)}\n`,
+  )
+}
+
+try {
+  await main()
+} catch (error) {
+  console.error(error)
+  process.exitCode = 1
+} finally {
+  for (const child of children) child.kill('SIGKILL')
+}

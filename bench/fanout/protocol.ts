@@ -1,0 +1,127 @@
+/**
+ * What the orchestrator, the server process and the client process agree on: contender names, the
+ * event payload, the IPC messages, and the clock.
+ */
+
+export const CONTENDERS = ['raw', 'tidings', 'better-sse', 'socket.io'] as const
+export type ContenderName = (typeof CONTENDERS)[number]
+
+/** How a load client speaks to a contender: a plain SSE GET, or engine.io v4 over a WebSocket. */
+export type Wire = 'sse' | 'socket.io'
+
+export const EVENT_NAME = 'tick'
+
+/**
+ * Every payload is a JSON object whose first key is `t` (emit time in microseconds of the shared
+ * monotonic clock), so the clients find one event per occurrence of this marker in the raw bytes,
+ * whatever framing a contender uses (SSE over chunked HTTP, WebSocket frames).
+ */
+export const TIME_MARKER = '"t":'
+
+export interface TickPayload {
+  t: number
+  seq: number
+  msg: string
+}
+
+/** About 70 bytes of JSON, a typical small notification. */
+export const MESSAGE_TEXT = 'the quick brown fox jumps over the lazy dog'
+
+/**
+ * Microseconds of CLOCK_MONOTONIC (libuv's hrtime): one clock for every process on the machine, so
+ * a timestamp written by the server can be compared with the client's receive time.
+ */
+export function nowMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n)
+}
+
+export interface CpuTime {
+  user: number
+  system: number
+}
+
+// ---- server process ----
+
+export type ServerRequest =
+  | { cmd: 'subscribers' }
+  | { cmd: 'full-start'; burst: number; maxPendingBytes: number }
+  | { cmd: 'mark' }
+  | { cmd: 'full-stop' }
+  | { cmd: 'paced'; rate: number; durationMs: number }
+  | { cmd: 'memory' }
+  | { cmd: 'stats' }
+
+export interface ServerMark {
+  cpu: CpuTime
+  emitted: number
+  bursts: number
+  gated: number
+  atMicros: number
+}
+
+export interface MemorySample {
+  rss: number
+  heapUsed: number
+  external: number
+  arrayBuffers: number
+}
+
+export interface ServerReady {
+  type: 'listening'
+  port: number
+  path: string
+  wire: Wire
+}
+
+// ---- client process ----
+
+export type ClientRequest =
+  | { cmd: 'connect'; port: number; path: string; wire: Wire; total: number; concurrency: number }
+  | { cmd: 'latency-reset' }
+  | { cmd: 'latency-report' }
+  | { cmd: 'mark' }
+  | { cmd: 'close' }
+
+export interface ClientMark {
+  received: number
+  bytes: number
+  open: number
+  closed: number
+  cpu: CpuTime
+  atMicros: number
+}
+
+export interface LatencyReport {
+  samples: number
+  p50Ms: number
+  p99Ms: number
+  maxMs: number
+}
+
+// ---- IPC envelope ----
+
+export interface RpcRequest<T> {
+  id: number
+  body: T
+}
+
+export type RpcResponse =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: string }
+
+/** Answers every `RpcRequest` the parent sends with what `handler` returns (or throws). */
+export function serveRpc<T>(handler: (body: T) => unknown): void {
+  process.on('message', (message: RpcRequest<T>) => {
+    Promise.resolve()
+      .then(() => handler(message.body))
+      .then(
+        (value) => process.send?.({ id: message.id, ok: true, value } satisfies RpcResponse),
+        (error: unknown) =>
+          process.send?.({
+            id: message.id,
+            ok: false,
+            error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+          } satisfies RpcResponse),
+      )
+  })
+}

@@ -1,0 +1,127 @@
+/**
+ * The server process: one contender on a plain Node `http` server bound to 127.0.0.1 (port chosen
+ * by the kernel), driven over IPC by the orchestrator. Emits either as fast as it can, in bursts of
+ * `burst` events per `setImmediate` turn, or at a fixed rate; measures its own CPU and memory.
+ */
+import { createServer } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createContender } from './contenders.js'
+import {
+  CONTENDERS,
+  type ContenderName,
+  MESSAGE_TEXT,
+  type MemorySample,
+  nowMicros,
+  type ServerMark,
+  type ServerReady,
+  type ServerRequest,
+  serveRpc,
+  type TickPayload,
+} from './protocol.js'
+
+const name = process.argv[2] as ContenderName
+if (!CONTENDERS.includes(name)) throw new Error(`unknown contender ${String(name)}`)
+
+const server = createServer()
+server.keepAliveTimeout = 0
+const sockets = new Set<Socket>()
+server.on('connection', (socket) => {
+  sockets.add(socket)
+  socket.on('close', () => sockets.delete(socket))
+})
+const contender = await createContender(name, server)
+
+let seq = 0
+function emitOne(): void {
+  seq += 1
+  const payload: TickPayload = { t: nowMicros(), seq, msg: MESSAGE_TEXT }
+  contender.emit(payload)
+}
+
+/** Bytes queued in user space on every socket: the gate that keeps full rate from outrunning the clients. */
+function pendingBytes(): number {
+  let total = 0
+  for (const socket of sockets) total += socket.writableLength
+  return total
+}
+
+const full = { running: false, emitted: 0, bursts: 0, gated: 0 }
+
+function fullRate(burst: number, maxPendingBytes: number): void {
+  const loop = (): void => {
+    if (!full.running) return
+    if (pendingBytes() > maxPendingBytes) {
+      full.gated += 1
+    } else {
+      for (let i = 0; i < burst; i++) emitOne()
+      full.emitted += burst
+      full.bursts += 1
+    }
+    setImmediate(loop)
+  }
+  setImmediate(loop)
+}
+
+async function paced(rate: number, durationMs: number): Promise<number> {
+  const interval = 1000 / rate
+  const count = Math.round((durationMs / 1000) * rate)
+  const start = performance.now()
+  for (let i = 0; i < count; i++) {
+    const due = start + i * interval
+    const wait = due - performance.now()
+    if (wait > 0) await sleep(wait)
+    emitOne()
+  }
+  return count
+}
+
+async function memory(): Promise<MemorySample> {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (!gc) throw new Error('run the server with --expose-gc')
+  for (let i = 0; i < 3; i++) {
+    gc()
+    await sleep(50)
+  }
+  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage()
+  return { rss, heapUsed, external, arrayBuffers }
+}
+
+serveRpc<ServerRequest>(async (request) => {
+  switch (request.cmd) {
+    case 'subscribers':
+      return contender.subscribers()
+    case 'full-start':
+      Object.assign(full, { running: true, emitted: 0, bursts: 0, gated: 0 })
+      fullRate(request.burst, request.maxPendingBytes)
+      return null
+    case 'mark':
+      return {
+        cpu: process.cpuUsage(),
+        emitted: full.emitted,
+        bursts: full.bursts,
+        gated: full.gated,
+        atMicros: nowMicros(),
+      } satisfies ServerMark
+    case 'full-stop':
+      full.running = false
+      return full.emitted
+    case 'paced':
+      return paced(request.rate, request.durationMs)
+    case 'memory':
+      return memory()
+    case 'stats':
+      return contender.stats()
+  }
+})
+
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address() as AddressInfo
+  process.send?.({
+    type: 'listening',
+    port,
+    path: contender.path,
+    wire: contender.wire,
+  } satisfies ServerReady)
+})
+process.on('disconnect', () => process.exit(0))
