@@ -1,0 +1,75 @@
+import { defineEvents, type GapInfo } from '@tidings/schema'
+import * as v from 'valibot'
+import { describe, expectTypeOf, it } from 'vitest'
+import { z } from 'zod'
+import {
+  type Client,
+  type ClientError,
+  type ClientStatus,
+  createClient,
+  type EventMeta,
+  type FetchLike,
+} from './index.js'
+
+const events = defineEvents({
+  'server-time': z.object({ time: z.number() }),
+  stamped: z.object({ at: z.string().transform((s) => new Date(s)) }),
+  ping: v.object({ n: v.number() }),
+})
+const client = createClient(events, '/events')
+
+describe('client types', () => {
+  it('is a Client of the contract', () => {
+    expectTypeOf(client).toEqualTypeOf<Client<typeof events>>()
+  })
+
+  it('hands contract handlers the schema output and typed meta', () => {
+    client.on('server-time', (payload, meta) => {
+      expectTypeOf(payload).toEqualTypeOf<{ time: number }>()
+      expectTypeOf(meta).toEqualTypeOf<EventMeta<'server-time'>>()
+      expectTypeOf(meta.id).toEqualTypeOf<string | undefined>()
+      expectTypeOf(meta.event).toEqualTypeOf<'server-time'>()
+    })
+    client.once('stamped', ({ at }) => expectTypeOf(at).toEqualTypeOf<Date>())
+    client.on('ping', ({ n }) => expectTypeOf(n).toEqualTypeOf<number>())
+  })
+
+  it('types the lifecycle events on the same on/once/off', () => {
+    client.on('tidings:status', (status) => expectTypeOf(status).toEqualTypeOf<ClientStatus>())
+    client.on('tidings:error', (error) => expectTypeOf(error).toEqualTypeOf<ClientError>())
+    const onGap = (gap: GapInfo) => gap
+    client.once('tidings:gap', onGap)
+    client.off('tidings:gap', onGap)
+    expectTypeOf(client.on('tidings:gap', onGap)).toEqualTypeOf<() => void>()
+  })
+
+  it('narrows the status by state', () => {
+    const status = client.status
+    if (status.state === 'reconnecting') {
+      expectTypeOf(status.attempt).toEqualTypeOf<number>()
+      expectTypeOf(status.delayMs).toEqualTypeOf<number>()
+    }
+    expectTypeOf(client.lastEventId).toEqualTypeOf<string | undefined>()
+  })
+
+  it('rejects unknown names, wrong payload types and reserved names outside the three', () => {
+    // @ts-expect-error 'nope' is not an event of the contract
+    client.on('nope', () => {})
+    // @ts-expect-error 'tidings:open' is not a lifecycle event
+    client.on('tidings:open', () => {})
+    // @ts-expect-error time is a number, not a string
+    client.on('server-time', (payload: { time: string }) => payload)
+    // @ts-expect-error the status handler does not get an error
+    client.on('tidings:status', (error: Error) => error)
+  })
+
+  it('accepts the global fetch and minimal fetch-likes, and async hooks', () => {
+    expectTypeOf(fetch).toExtend<FetchLike>()
+    createClient(events, new URL('http://localhost/events'), {
+      fetch: async () => ({ status: 204, headers: { get: () => null }, body: null }),
+      headers: async () => ({ authorization: 'Bearer x' }),
+      onHttpError: async (error) => (error.status === 401 ? 'retry' : undefined),
+      reconnect: { maxAttempts: Number.POSITIVE_INFINITY },
+    })
+  })
+})

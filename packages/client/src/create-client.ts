@@ -1,0 +1,457 @@
+import {
+  type AnyContract,
+  createParser,
+  type EventId,
+  type EventName,
+  type EventOutput,
+  GAP_EVENT,
+  type GapInfo,
+  HELLO_COMMENT_PREFIX,
+  hasEvent,
+  type ParsedEvent,
+  parseEventId,
+  REPLAY_PARAM,
+  TOPIC_PARAM,
+  ValidationError,
+  validatePayload,
+} from '@tidings/schema'
+import EventEmitter from 'eventemitter3'
+import { type ClientError, ConnectionError, decided, HttpError } from './errors.js'
+import { createFetchTransport } from './fetch-transport.js'
+import type { ClientOptions, DebugInfo } from './options.js'
+import { backoffDelay } from './reconnect.js'
+import type { ClientStatus, LifecycleEvents } from './status.js'
+
+/** What a contract event's handler receives beside the payload. */
+export interface EventMeta<TName extends string = string> {
+  /** The event's id (its resume position), if the server sent one. */
+  readonly id: string | undefined
+  /** The event's name. */
+  readonly event: TName
+}
+
+/** Every name `client.on` accepts: the contract's events and the lifecycle events. */
+export type ClientEventName<TContract extends AnyContract> =
+  | EventName<TContract>
+  | keyof LifecycleEvents
+
+/** The handler type for `name`: payload and meta for contract events, one value for lifecycle events. */
+export type ClientHandler<
+  TContract extends AnyContract,
+  TName extends ClientEventName<TContract>,
+> = TName extends keyof LifecycleEvents
+  ? (value: LifecycleEvents[TName]) => void
+  : TName extends EventName<TContract>
+    ? (payload: EventOutput<TContract, TName>, meta: EventMeta<TName>) => void
+    : never
+
+/** A connection to a Tidings (or any SSE) endpoint; see `createClient`. */
+export interface Client<TContract extends AnyContract> {
+  /**
+   * Calls `handler` for every `name` event: a contract event with its validated
+   * payload (the schema's output type) and {@link EventMeta}, or a lifecycle event
+   * (`'tidings:status' | 'tidings:error' | 'tidings:gap'`). A handler that throws
+   * does not stop the stream or the other handlers; its error is rethrown
+   * asynchronously (reported like an uncaught error).
+   * @returns a function that removes this handler
+   * @example
+   * const off = client.on('server-time', ({ time }, { id }) => render(time))
+   */
+  on<TName extends ClientEventName<TContract>>(
+    name: TName,
+    handler: ClientHandler<TContract, TName>,
+  ): () => void
+  /** As {@link Client.on}, for the next `name` event only. */
+  once<TName extends ClientEventName<TContract>>(
+    name: TName,
+    handler: ClientHandler<TContract, TName>,
+  ): () => void
+  /** Removes `handler` from `name` (whether added with `on` or `once`). */
+  off<TName extends ClientEventName<TContract>>(
+    name: TName,
+    handler: ClientHandler<TContract, TName>,
+  ): void
+  /** The current status; changes are also emitted as `'tidings:status'`. */
+  readonly status: ClientStatus
+  /**
+   * The id of the last event processed (or the position a server bookmarked): the
+   * client resumes from it on reconnect. Save it to resume after a page reload
+   * with the `lastEventId` option.
+   */
+  readonly lastEventId: string | undefined
+  /** Closes for good: aborts the request, clears every timer, emits status `closed`. */
+  close(): void
+}
+
+type Listener = (...args: unknown[]) => void
+type GlobalLike = {
+  addEventListener?: (type: string, listener: () => void) => void
+  removeEventListener?: (type: string, listener: () => void) => void
+  document?: GlobalLike & { visibilityState?: string }
+}
+
+// Report an error thrown by application code the way EventTarget does, without
+// stopping the stream: `reportError` where the platform has it (browsers, Deno),
+// else an asynchronous rethrow (Node: an uncaught exception, as for any listener).
+const rethrow = (error: unknown): void => {
+  const { reportError } = globalThis as { reportError?: (error: unknown) => void }
+  if (reportError) reportError(error)
+  else
+    queueMicrotask(() => {
+      throw error
+    })
+}
+
+/**
+ * Connects to an event stream and hands typed, validated events to handlers,
+ * through reconnects, without losing or repeating one: it resumes from the last
+ * event id it processed (`Last-Event-ID`), drops duplicates a replay may repeat,
+ * and reports a gap when the server cannot resume (`'tidings:gap'`).
+ *
+ * Reconnects with exponential backoff and full jitter, never sooner than the
+ * server's `retry:`. HTTP 204 closes the client; 5xx, 429 and network errors are
+ * retried; other statuses and a wrong content type are fatal unless
+ * `onHttpError` says retry. The standard gives up on every error status; Tidings
+ * retries 5xx and 429 so a deploy does not strand every client.
+ * See https://html.spec.whatwg.org/multipage/server-sent-events.html
+ *
+ * In browsers it reconnects at once when the page comes back `online` or becomes
+ * visible with a stream that looks dead; it never closes streams of hidden pages.
+ *
+ * @example
+ * const client = createClient(events, '/events', { topics: ['room:lobby'] })
+ * client.on('chat:message', ({ user, text }) => show(user, text))
+ * client.on('tidings:gap', () => refetchMessages())
+ * client.close()
+ */
+export function createClient<TContract extends AnyContract>(
+  contract: TContract,
+  url: string | URL,
+  options: ClientOptions = {},
+): Client<TContract> {
+  const { reconnect = {}, onDebug, onHttpError, signal, idleTimeoutMs } = options
+  const emitter = new EventEmitter()
+  const wrappers = new WeakMap<object, Listener>()
+  const transport = createFetchTransport(
+    options.fetch ?? ((input, init) => fetch(input, init)),
+    options.credentials,
+  )
+  const env = globalThis as GlobalLike
+  const doc = env.document
+
+  let status: ClientStatus = { state: 'connecting' }
+  let lastEventId = options.lastEventId
+  let closed = false
+  let controller: AbortController | undefined
+  let retryTimer: ReturnType<typeof setTimeout> | undefined
+  let idleTimer: ReturnType<typeof setTimeout> | undefined
+  // Consecutive attempts since the last healthy connection.
+  let attempt = 0
+  let everOpened = false
+  let wakeNow = false
+  let serverRetry = 0
+  let heartbeat = 0
+  let lastActivity = 0
+  // Per connection: bytes received, the id sent, the dedupe baseline, whether no
+  // event with an id arrived yet, the parser's id.
+  let received = false
+  let sentId: string | undefined
+  let baseline: EventId | undefined
+  let fresh = false
+  let parserId: string | undefined
+
+  const emit = (name: string, ...args: unknown[]): void => {
+    emitter.emit(name, ...args)
+  }
+  const setStatus = (next: ClientStatus): void => {
+    status = next
+    emit('tidings:status', next)
+  }
+  const gap = (info: GapInfo): void => emit(GAP_EVENT, info)
+  const debug = (info: DebugInfo): void => {
+    try {
+      onDebug?.(info)
+    } catch (error) {
+      rethrow(error)
+    }
+  }
+  const idleTimeout = (): number => idleTimeoutMs ?? (heartbeat && heartbeat * 2 + 5000)
+
+  const onEvent = ({ event, data, id }: ParsedEvent): void => {
+    if (closed) return
+    const previousId = parserId
+    parserId = id
+    if (event === GAP_EVENT) {
+      let info: GapInfo | undefined
+      try {
+        info = JSON.parse(data)
+      } catch {}
+      lastEventId = id ?? lastEventId
+      baseline = id === undefined ? undefined : parseEventId(id)
+      fresh = false
+      gap(
+        typeof info?.reason === 'string' ? info : { reason: 'unknown', lastEventId: sentId ?? '' },
+      )
+      return
+    }
+    if (id !== undefined) {
+      const parsed = parseEventId(id)
+      const repeat = parsed
+        ? baseline?.epoch === parsed.epoch && parsed.seq <= baseline.seq
+        : fresh && id === sentId
+      fresh = false
+      if (repeat) {
+        debug({ type: 'duplicate', event, id })
+        return
+      }
+      if (parsed) {
+        // A new history without the server saying so: never let that pass silently.
+        if (baseline && baseline.epoch !== parsed.epoch) {
+          gap({ reason: 'other-epoch', lastEventId: `${baseline.epoch}-${baseline.seq}` })
+        }
+        baseline = parsed
+      }
+    }
+    // The parser starts each connection without an id, so `undefined` after an id
+    // means the server cleared it with an empty `id:` field.
+    if (id !== undefined || previousId !== undefined) lastEventId = id
+    if (!hasEvent(contract, event)) {
+      debug({ type: 'unknown-event', event, id, data })
+      return
+    }
+    let payload: unknown
+    try {
+      payload = contract.codec.decode(data)
+    } catch (cause) {
+      emit(
+        'tidings:error',
+        new ValidationError(event, [{ message: `cannot decode data: ${cause}` }], id),
+      )
+      return
+    }
+    try {
+      const result = validatePayload(contract, event, payload)
+      if (result.success) emit(event, result.value, { id, event })
+      else emit('tidings:error', new ValidationError(event, result.issues, id))
+    } catch (error) {
+      emit('tidings:error', error)
+    }
+  }
+
+  const parser = createParser({
+    onEvent,
+    onRetry: (ms) => {
+      serverRetry = ms
+    },
+    onComment: (text) => {
+      if (text.startsWith(HELLO_COMMENT_PREFIX)) {
+        const ms = Number(text.slice(HELLO_COMMENT_PREFIX.length))
+        if (ms > 0) {
+          heartbeat = ms
+          armIdle()
+        }
+      }
+    },
+    maxLineLength: options.maxLineLength,
+  })
+
+  const armIdle = (): void => {
+    clearTimeout(idleTimer)
+    const ms = idleTimeout()
+    if (ms > 0 && controller) idleTimer = setTimeout(checkIdle, ms)
+  }
+  // One timer per connection, re-armed for the remaining time rather than reset on
+  // every chunk. Date.now() (not a monotonic clock) so that a page frozen in the
+  // background finds its stream stale when it thaws.
+  const checkIdle = (): void => {
+    const left = lastActivity + idleTimeout() - Date.now()
+    if (left > 0) idleTimer = setTimeout(checkIdle, left)
+    else
+      controller?.abort(
+        new ConnectionError('idle_timeout', `No data for ${idleTimeout()} ms; reconnecting.`),
+      )
+  }
+
+  const onData = (chunk: Uint8Array | string): void => {
+    lastActivity = Date.now()
+    received = true
+    // After a size-limit error the parser keeps the rest of the chunk: go on with it.
+    for (let rest = chunk; ; rest = '') {
+      try {
+        parser.feed(rest)
+        break
+      } catch (error) {
+        emit('tidings:error', error)
+      }
+    }
+    // A block with an id but no data (a Tidings bookmark) dispatches nothing, yet
+    // moves the resume position: a connection that got only a bookmark resumes from it.
+    const id = parser.lastEventId || undefined
+    if (id !== parserId) lastEventId = parserId = id
+  }
+
+  const buildUrl = (): string => {
+    const query = new URLSearchParams()
+    for (const topic of options.topics ?? []) query.append(TOPIC_PARAM, topic)
+    if (options.replay && lastEventId === undefined && !everOpened) {
+      query.set(REPLAY_PARAM, String(options.replay))
+    }
+    const base = String(url)
+    const search = String(query)
+    return search ? `${base}${base.includes('?') ? '&' : '?'}${search}` : base
+  }
+
+  const connect = async (): Promise<void> => {
+    retryTimer = undefined
+    const ctrl = new AbortController()
+    controller = ctrl
+    received = false
+    let error: ClientError | undefined
+    let stopped = false
+    try {
+      let headers: Record<string, string> | undefined
+      try {
+        headers = typeof options.headers === 'function' ? await options.headers() : options.headers
+      } catch (cause) {
+        throw new ConnectionError('headers', 'The headers function threw; retrying.', { cause })
+      }
+      if (ctrl.signal.aborted) throw ctrl.signal.reason
+      sentId = lastEventId
+      baseline = sentId === undefined ? undefined : parseEventId(sentId)
+      fresh = true
+      parserId = undefined
+      parser.reset()
+      stopped = !(await transport.connect(
+        { url: buildUrl(), headers, lastEventId: sentId, signal: ctrl.signal },
+        () => {
+          everOpened = true
+          lastActivity = Date.now()
+          setStatus({ state: 'open' })
+          armIdle()
+        },
+        onData,
+      ))
+    } catch (thrown) {
+      error = thrown as ClientError
+    }
+    if (ctrl.signal.aborted) {
+      error = ctrl.signal.reason
+      stopped = false
+    }
+    clearTimeout(idleTimer)
+    if (closed || controller !== ctrl) return
+    controller = undefined
+    if (received) attempt = 0
+    if (stopped) return finish()
+    let retry = true
+    let floor = serverRetry
+    if (error instanceof HttpError) {
+      let decision: string | undefined
+      try {
+        decision = (await onHttpError?.(error, { attempt: attempt + 1 })) ?? undefined
+      } catch (hookError) {
+        rethrow(hookError)
+      }
+      if (closed) return
+      retry = decision
+        ? decision === 'retry'
+        : error.code === 'http_status' && (error.status >= 500 || error.status === 429)
+      floor = Math.max(floor, error.retryAfterMs ?? 0)
+    }
+    attempt++
+    retry &&= attempt <= (reconnect.maxAttempts ?? Number.POSITIVE_INFINITY)
+    if (error) emit('tidings:error', decided(error, retry))
+    if (closed) return
+    if (!retry) return finish(error)
+    const delayMs = wakeNow ? 0 : backoffDelay(reconnect, attempt, floor)
+    wakeNow = false
+    setStatus({ state: 'reconnecting', attempt, delayMs })
+    retryTimer = setTimeout(connect, delayMs)
+  }
+
+  // The page came back (online, visible): skip the wait, or replace a stream that
+  // has been silent for longer than the server's heartbeat allows.
+  const wake = (): void => {
+    if (retryTimer) {
+      clearTimeout(retryTimer)
+      void connect()
+    } else if (status.state === 'open') {
+      const staleMs = heartbeat ? heartbeat + 5000 : idleTimeout()
+      if (staleMs > 0 && Date.now() - lastActivity > staleMs) {
+        wakeNow = true
+        controller?.abort(
+          new ConnectionError('idle_timeout', 'The stream went silent while the page was away.'),
+        )
+      }
+    }
+  }
+  const onVisibility = (): void => {
+    if (doc?.visibilityState === 'visible') wake()
+  }
+
+  const finish = (error?: ClientError): void => {
+    closed = true
+    clearTimeout(retryTimer)
+    clearTimeout(idleTimer)
+    controller?.abort()
+    controller = undefined
+    env.removeEventListener?.('online', wake)
+    doc?.removeEventListener?.('visibilitychange', onVisibility)
+    signal?.removeEventListener('abort', close)
+    setStatus({ state: 'closed', error })
+  }
+  const close = (): void => {
+    if (!closed) finish()
+  }
+
+  const wrap = (handler: object): Listener => {
+    let listener = wrappers.get(handler)
+    if (!listener) {
+      listener = (...args) => {
+        try {
+          ;(handler as Listener)(...args)
+        } catch (error) {
+          rethrow(error)
+        }
+      }
+      wrappers.set(handler, listener)
+    }
+    return listener
+  }
+  const off = (name: string, handler: object): void => {
+    const listener = wrappers.get(handler)
+    if (listener) emitter.off(name, listener)
+  }
+
+  if (signal?.aborted) finish()
+  else {
+    signal?.addEventListener('abort', close)
+    env.addEventListener?.('online', wake)
+    doc?.addEventListener?.('visibilitychange', onVisibility)
+    // Start after the caller's synchronous `on(...)` calls, so they see `connecting`.
+    queueMicrotask(() => {
+      if (closed) return
+      setStatus(status)
+      void connect()
+    })
+  }
+
+  return {
+    on(name, handler) {
+      emitter.on(name, wrap(handler))
+      return () => off(name, handler)
+    },
+    once(name, handler) {
+      emitter.once(name, wrap(handler))
+      return () => off(name, handler)
+    },
+    off,
+    get status() {
+      return status
+    },
+    get lastEventId() {
+      return lastEventId
+    },
+    close,
+  }
+}

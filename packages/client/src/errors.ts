@@ -1,0 +1,82 @@
+import {
+  type ContractError,
+  type ParseError,
+  TidingsError,
+  type ValidationError,
+} from '@tidings/schema'
+
+/** Codes of the errors `@tidings/client` reports. */
+export type ClientErrorCode =
+  | 'http_status'
+  | 'content_type'
+  | 'network'
+  | 'idle_timeout'
+  | 'headers'
+
+/**
+ * The server answered, but not with an event stream: a status other than 200
+ * (`code: 'http_status'`), or a 200 whose `Content-Type` is not
+ * `text/event-stream` (`code: 'content_type'`).
+ *
+ * By default 5xx and 429 are retried with backoff and everything else is fatal;
+ * the `onHttpError` option can decide otherwise (for example refresh a token on 401).
+ * See https://html.spec.whatwg.org/multipage/server-sent-events.html#dom-eventsource
+ * (the standard fails the connection on any error status; Tidings departs from it
+ * for 5xx and 429 so a deploy does not strand every client).
+ *
+ * @example
+ * client.on('tidings:error', (error) => {
+ *   if (error instanceof HttpError && error.status === 403) showForbidden()
+ * })
+ */
+export class HttpError extends TidingsError<'http_status' | 'content_type'> {
+  override name = 'HttpError'
+  /** The HTTP status code of the response. */
+  readonly status: number
+  /** The delay the server asked for with `Retry-After` (429, 503), in milliseconds. */
+  readonly retryAfterMs: number | undefined
+  /** Whether the client will reconnect after this error (false: it is now closed). */
+  readonly willRetry: boolean = false
+
+  constructor(
+    code: 'http_status' | 'content_type',
+    status: number,
+    message: string,
+    retryAfterMs?: number,
+  ) {
+    super(code, message)
+    this.status = status
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
+/**
+ * The connection could not be made or kept: the request or the stream failed at
+ * the network level (`network`), the stream went silent past the idle timeout
+ * (`idle_timeout`), or the `headers` function threw (`headers`). The original
+ * error, when there is one, is the `cause`. Retried with backoff.
+ */
+export class ConnectionError extends TidingsError<'network' | 'idle_timeout' | 'headers'> {
+  override name = 'ConnectionError'
+  /** Whether the client will reconnect after this error (false: it is now closed). */
+  readonly willRetry: boolean = false
+}
+
+/**
+ * Everything the client reports on `'tidings:error'`. Branch with `instanceof`
+ * (or `error.name`):
+ * - {@link HttpError}: an error status or a wrong content type;
+ * - {@link ConnectionError}: network failure, idle timeout, `headers` function failure;
+ * - `ParseError`: the stream broke the parser's size limit (`maxLineLength`); the
+ *   client reconnects and resumes after the last event it processed;
+ * - `ValidationError`: one event's payload did not decode or match its schema
+ *   (`event`, `id`, `issues`); the stream goes on;
+ * - `ContractError`: the contract's schema validates asynchronously (not supported).
+ */
+export type ClientError = HttpError | ConnectionError | ParseError | ValidationError | ContractError
+
+/** Sets `willRetry` once the client has decided; the field is read-only to callers. */
+export const decided = <TError extends ClientError>(error: TError, willRetry: boolean): TError => {
+  if ('willRetry' in error) (error as { willRetry: boolean }).willRetry = willRetry
+  return error
+}

@@ -1,0 +1,31 @@
+export {
+  ContractError,
+  createParser,
+  type GapInfo,
+  type ParsedEvent,
+  ParseError,
+  type Parser,
+  type ParserOptions,
+  TidingsError,
+  ValidationError,
+} from '@tidings/schema'
+export {
+  type Client,
+  type ClientEventName,
+  type ClientHandler,
+  createClient,
+  type EventMeta,
+} from './create-client.js'
+export { type ClientError, type ClientErrorCode, ConnectionError, HttpError } from './errors.js'
+export type { Transport, TransportRequest } from './fetch-transport.js'
+export type {
+  ClientOptions,
+  DebugInfo,
+  FetchLike,
+  FetchLikeInit,
+  FetchLikeResponse,
+  HttpErrorDecision,
+  ReaderLike,
+} from './options.js'
+export type { ReconnectOptions } from './reconnect.js'
+export type { ClientState, ClientStatus, LifecycleEvents } from './status.js'

@@ -1,0 +1,123 @@
+import type { HttpError } from './errors.js'
+import type { ReconnectOptions } from './reconnect.js'
+
+/**
+ * The subset of a `fetch` response reader the client uses.
+ * A standard `ReadableStreamDefaultReader<Uint8Array>` fits.
+ */
+export interface ReaderLike {
+  read(): Promise<{ done: false; value: Uint8Array | string } | { done: true; value?: unknown }>
+  cancel(reason?: unknown): Promise<void>
+}
+
+/** The subset of `RequestInit` the client passes to {@link FetchLike}. */
+export interface FetchLikeInit {
+  method: 'GET'
+  headers: Record<string, string>
+  signal: AbortSignal
+  cache: 'no-store'
+  credentials?: 'omit' | 'same-origin' | 'include'
+}
+
+/** The subset of a `Response` the client reads. */
+export interface FetchLikeResponse {
+  readonly status: number
+  readonly headers: { get(name: string): string | null }
+  readonly body: { getReader(): ReaderLike } | null
+}
+
+/**
+ * A minimal structural `fetch`: the global `fetch` of browsers, Node >= 20, Deno,
+ * Bun and workers fits, and so does any wrapper (proxies, custom agents, mocks).
+ */
+export type FetchLike = (url: string, init: FetchLikeInit) => Promise<FetchLikeResponse>
+
+/** What `onHttpError` may answer: retry (with backoff), stop, or the default policy. */
+export type HttpErrorDecision = 'retry' | 'stop' | undefined
+
+/** Something the client skipped, reported to {@link ClientOptions.onDebug}. */
+export type DebugInfo =
+  /** An event whose name is not in the contract (ignored). */
+  | {
+      readonly type: 'unknown-event'
+      readonly event: string
+      readonly id: string | undefined
+      readonly data: string
+    }
+  /** An event a replay repeated (dropped: its id is not after the last one processed). */
+  | { readonly type: 'duplicate'; readonly event: string; readonly id: string }
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+  /** Topics to subscribe to (sent as repeated `topic` query parameters). */
+  topics?: readonly string[] | undefined
+  /**
+   * Request headers, or a function returning them, called before every connect
+   * (so a refreshed token is picked up on reconnect).
+   * @example { headers: async () => ({ authorization: `Bearer ${await getToken()}` }) }
+   */
+  headers?:
+    | Record<string, string>
+    | (() => Record<string, string> | Promise<Record<string, string>>)
+    | undefined
+  /**
+   * The request's credentials mode (cookies on cross-origin requests need `include`).
+   * @defaultValue the `fetch` default (`same-origin`)
+   */
+  credentials?: 'omit' | 'same-origin' | 'include' | undefined
+  /**
+   * The `fetch` to use.
+   * @defaultValue `globalThis.fetch`
+   */
+  fetch?: FetchLike | undefined
+  /** Aborting it closes the client, as `close()` does. */
+  signal?: AbortSignal | undefined
+  /** How to space reconnection attempts; see {@link ReconnectOptions}. */
+  reconnect?: ReconnectOptions | undefined
+  /**
+   * A connection that receives nothing (not even a heartbeat) for this long is
+   * treated as dead and reconnected. `0` disables the idle timeout.
+   *
+   * @defaultValue derived from the heartbeat a Tidings server announces in its
+   * first comment (`: tidings heartbeat=<ms>`): twice the interval plus 5 seconds.
+   * A server that announces none (any non-Tidings server) gets **no idle timeout**
+   * unless you set one here.
+   */
+  idleTimeoutMs?: number | undefined
+  /**
+   * The id to resume from on the first connect, for example the `client.lastEventId`
+   * saved before a page reload. Sent as the `Last-Event-ID` header.
+   */
+  lastEventId?: string | undefined
+  /**
+   * On a fresh start (no `lastEventId`), ask the server for up to this many of
+   * the most recent retained events before live ones (`?replay=N`). Sent until a
+   * connection opens; reconnects resume from the last event id instead.
+   */
+  replay?: number | undefined
+  /**
+   * The longest line (and largest event `data`) accepted, in UTF-16 code units.
+   * Past it the client reports a `ParseError` and reconnects.
+   * @defaultValue 1048576 (1 MiB)
+   */
+  maxLineLength?: number | undefined
+  /**
+   * Decides what to do with an {@link HttpError} (error status or wrong content type)
+   * before it is reported. Return `'retry'` to reconnect with backoff (the `headers`
+   * function runs again and the resume position is kept), `'stop'` to close, or
+   * nothing for the default: retry 5xx and 429, close on everything else.
+   *
+   * @example
+   * onHttpError: async (error) => {
+   *   if (error.status === 401) { await refreshToken(); return 'retry' }
+   * }
+   */
+  onHttpError?:
+    | ((
+        error: HttpError,
+        context: { readonly attempt: number },
+      ) => HttpErrorDecision | undefined | Promise<HttpErrorDecision | undefined>)
+    | undefined
+  /** Sees what the client skips: events not in the contract, duplicates a replay repeated. */
+  onDebug?: ((info: DebugInfo) => void) | undefined
+}

@@ -1,0 +1,39 @@
+import type { GapInfo } from '@tidings/schema'
+import type { ClientError } from './errors.js'
+
+/**
+ * Where the connection stands. Read it as `client.status`, or follow it with
+ * `client.on('tidings:status', handler)`.
+ *
+ * - `connecting`: the first request is under way;
+ * - `open`: the server answered with an event stream;
+ * - `reconnecting`: the stream ended or failed; attempt number `attempt` (from 1,
+ *   counted since the last healthy connection) starts in `delayMs` and stays in
+ *   this state until it opens;
+ * - `closed`: for good, by `close()`, the `signal`, an HTTP 204, or a fatal `error`.
+ */
+export type ClientStatus =
+  | { readonly state: 'connecting' }
+  | { readonly state: 'open' }
+  | { readonly state: 'reconnecting'; readonly attempt: number; readonly delayMs: number }
+  | { readonly state: 'closed'; readonly error?: ClientError | undefined }
+
+/** One of {@link ClientStatus}'s states. */
+export type ClientState = ClientStatus['state']
+
+/**
+ * The lifecycle events a client emits beside the contract's events, and what
+ * their handlers receive. Their names start with `tidings:`, which
+ * `defineEvents` refuses in a contract, so they cannot collide.
+ */
+export interface LifecycleEvents {
+  /** The status changed. */
+  'tidings:status': ClientStatus
+  /** Something went wrong; `willRetry` (HTTP and connection errors) says what happens next. */
+  'tidings:error': ClientError
+  /**
+   * The server could not resume from the last event id: events may have been
+   * missed. Refetch the state the stream keeps up to date.
+   */
+  'tidings:gap': GapInfo
+}

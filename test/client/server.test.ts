@@ -1,0 +1,130 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createClient, type GapInfo } from '@tidings/client'
+import { defineEvents } from '@tidings/schema'
+import { createEmitter } from '@tidings/server'
+import { afterEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { freePort } from '../support/net.js'
+import { HANDLERS, random, type Served, serveEmitter, until } from './support.js'
+
+const events = defineEvents({
+  tick: z.object({ n: z.number().int() }),
+  note: z.object({ text: z.string() }),
+})
+
+const cleanups: Array<() => unknown> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+describe.each(HANDLERS)('against a real @tidings/server (%s handler)', (kind) => {
+  it('delivers thousands of events exactly once and in order while connections are cut at random', async () => {
+    const TOTAL = 3000
+    const seed = Math.floor(Math.random() * 2 ** 31)
+    const rand = random(seed)
+    const emitter = createEmitter(events, {
+      history: { maxEvents: TOTAL * 2, maxAgeMs: 600_000 },
+      retryMs: 10,
+    })
+    const served = await serveEmitter(kind, emitter)
+    cleanups.push(
+      () => served.close(),
+      () => emitter.close(),
+    )
+
+    const client = createClient(events, `${served.url}/events`, {
+      reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
+    })
+    cleanups.push(() => client.close())
+    const received: number[] = []
+    const ids: string[] = []
+    const gaps: GapInfo[] = []
+    let reconnects = 0
+    client.on('tick', ({ n }, { id }) => {
+      received.push(n)
+      if (id) ids.push(id)
+    })
+    client.on('tidings:gap', (gap) => gaps.push(gap))
+    client.on('tidings:status', (status) => {
+      if (status.state === 'reconnecting') reconnects++
+    })
+    await until(() => client.status.state === 'open', 'the first connection')
+
+    let kills = 0
+    for (let n = 1; n <= TOTAL; ) {
+      const batch = 1 + Math.floor(rand() * 40)
+      for (let i = 0; i < batch && n <= TOTAL; i++) emitter.emit('tick', { n: n++ })
+      // Cut in the middle of writes too: the socket dies with data still in flight.
+      if (rand() < 0.15) kills += served.dropAll()
+      await sleep(rand() < 0.5 ? 0 : 1)
+    }
+    await until(() => received.length >= TOTAL, `all ${TOTAL} events (seed ${seed})`)
+    await sleep(20)
+
+    expect({ seed, count: received.length }).toEqual({ seed, count: TOTAL })
+    expect(received).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1))
+    expect(new Set(ids).size).toBe(TOTAL)
+    expect(gaps).toEqual([])
+    expect(kills).toBeGreaterThan(5)
+    expect(reconnects).toBeGreaterThan(5)
+  })
+
+  it('reports the gap when the server restarts with an empty history, then goes on live', async () => {
+    const port = await freePort()
+    const first = createEmitter(events, { retryMs: 10 })
+    let served: Served = await serveEmitter(kind, first, port)
+    const client = createClient(events, `${served.url}/events`, {
+      reconnect: { initialDelayMs: 5, maxDelayMs: 50 },
+    })
+    cleanups.push(() => client.close())
+    const notes: string[] = []
+    const gaps: GapInfo[] = []
+    client.on('note', ({ text }) => notes.push(text))
+    client.on('tidings:gap', (gap) => gaps.push(gap))
+    await until(() => client.status.state === 'open', 'the first connection')
+    first.emit('note', { text: 'before' })
+    const lastBefore = first.emit('note', { text: 'last before' })
+    await until(() => notes.length === 2, 'the events before the restart')
+    expect(client.lastEventId).toBe(lastBefore)
+
+    await first.close()
+    await served.close()
+    const second = createEmitter(events, { retryMs: 10 })
+    served = await serveEmitter(kind, second, port)
+    cleanups.push(
+      () => served.close(),
+      () => second.close(),
+    )
+    await until(() => gaps.length === 1, 'the gap')
+    expect(gaps).toEqual([{ reason: 'other-epoch', lastEventId: lastBefore }])
+    await until(() => client.status.state === 'open', 'the new connection')
+    second.emit('note', { text: 'after' })
+    await until(() => notes.length === 3, 'the event after the restart')
+    expect(notes).toEqual(['before', 'last before', 'after'])
+    expect(client.lastEventId?.split('-')[0]).not.toBe(lastBefore.split('-')[0])
+  })
+
+  it('resumes from the bookmark when it was dropped before any event', async () => {
+    const emitter = createEmitter(events, { retryMs: 10 })
+    emitter.emit('note', { text: 'old' })
+    const served = await serveEmitter(kind, emitter)
+    cleanups.push(
+      () => served.close(),
+      () => emitter.close(),
+    )
+    const client = createClient(events, `${served.url}/events`, {
+      reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
+    })
+    cleanups.push(() => client.close())
+    const notes: string[] = []
+    client.on('note', ({ text }) => notes.push(text))
+    await until(() => client.lastEventId !== undefined, 'the bookmark')
+    const bookmark = client.lastEventId
+    served.dropAll()
+    // Emitted while the client is away: it must come back through the replay.
+    emitter.emit('note', { text: 'while away' })
+    await until(() => notes.length === 1, 'the event emitted while away')
+    expect(notes).toEqual(['while away'])
+    expect(bookmark?.endsWith('-1')).toBe(true)
+  })
+})

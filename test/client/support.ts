@@ -1,0 +1,107 @@
+import http from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { serve } from '@hono/node-server'
+import type { Emitter } from '@tidings/server'
+
+/** The two ways a Tidings emitter is served: every server scenario runs through both. */
+export const HANDLERS = ['node', 'fetch'] as const
+export type HandlerKind = (typeof HANDLERS)[number]
+
+// biome-ignore lint/suspicious/noExplicitAny: tests serve emitters of any contract and principal
+type AnyEmitter = Emitter<any, any>
+
+export interface Served {
+  readonly url: string
+  readonly port: number
+  /** Open sockets, to cut connections at will. */
+  readonly sockets: Set<Socket>
+  /** Destroys every open socket (the server stays up). */
+  dropAll(): number
+  close(): Promise<void>
+}
+
+function track(server: http.Server, port: number): Served {
+  const sockets = new Set<Socket>()
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
+  const dropAll = () => {
+    const count = sockets.size
+    for (const socket of sockets) socket.destroy()
+    return count
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    sockets,
+    dropAll,
+    close: () =>
+      new Promise<void>((done) => {
+        dropAll()
+        server.close(() => done())
+      }),
+  }
+}
+
+const listen = (server: http.Server, port: number) =>
+  new Promise<number>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))
+  })
+
+/**
+ * Serves an emitter on 127.0.0.1 (port 0: any free one) through the Node handler,
+ * or the Fetch handler via @hono/node-server.
+ */
+export async function serveEmitter(
+  kind: HandlerKind,
+  emitter: AnyEmitter,
+  port = 0,
+): Promise<Served> {
+  if (kind === 'node') {
+    const server = http.createServer((req, res) => void emitter.handle(req, res))
+    const bound = await listen(server, port)
+    return track(server, bound)
+  }
+  const server = serve({
+    fetch: (request: Request) => emitter.fetch(request),
+    port,
+    hostname: '127.0.0.1',
+  }) as http.Server
+  const served = track(server, port)
+  await new Promise<void>((resolve) => {
+    if (server.listening) resolve()
+    else server.once('listening', () => resolve())
+  })
+  const bound = (server.address() as AddressInfo).port
+  return { ...served, url: `http://127.0.0.1:${bound}`, port: bound }
+}
+
+/** Serves a plain Node request listener on 127.0.0.1. */
+export async function serveNode(listener: http.RequestListener, port = 0): Promise<Served> {
+  const server = http.createServer(listener)
+  const bound = await listen(server, port)
+  return track(server, bound)
+}
+
+/** Polls `check` on the event loop until it holds (bounded; no timing assertions). */
+export async function until(check: () => boolean, what = 'condition', tries = 4000): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (check()) return
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** A small seeded PRNG (mulberry32), so a failing chaos run can be replayed. */
+export function random(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
