@@ -149,6 +149,20 @@ describe('createEmitter', () => {
     expect((await viaQuery.take(3)).map((e) => e.id)).toEqual(['ep-3', 'ep-4', 'ep-5'])
   })
 
+  it('switches from replay to live with no duplicate when events are pending in the same tick', async () => {
+    emitter = createEmitter(events, { history: { epoch: 'ep' } })
+    emitter.emit('tick', { n: 1 })
+    emitter.emit('tick', { n: 2 })
+    await new Promise((resolve) => setImmediate(resolve))
+    // The handler resumes in a microtask queued before the end-of-tick flush of
+    // the next emit: the pending event is in history AND in the live queue.
+    const pending = open(emitter, '', { 'Last-Event-ID': 'ep-1' })
+    emitter.emit('tick', { n: 3 })
+    const stream = reader(await pending)
+    emitter.emit('tick', { n: 4 })
+    expect((await stream.take(3)).map((e) => e.id)).toEqual(['ep-2', 'ep-3', 'ep-4'])
+  })
+
   it('sends a gap event for ids it cannot resume from, then goes live', async () => {
     emitter = createEmitter(events, { history: { epoch: 'ep', maxEvents: 2 } })
     for (let n = 1; n <= 5; n++) emitter.emit('tick', { n })

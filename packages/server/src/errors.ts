@@ -65,3 +65,15 @@ export type EmitErrorCode = 'invalid_topic'
 export class EmitError extends TidingsError<EmitErrorCode> {
   override name = 'EmitError'
 }
+
+/** Codes of the errors a stream is ended with on the Fetch path. */
+export type StreamErrorCode = 'slow_consumer' | 'destroyed'
+
+/**
+ * The error a Fetch stream body is aborted with when the server cuts it off: a
+ * slow consumer past `maxBufferBytes`, or a stream torn down. (A Node response
+ * is destroyed instead.) The client resumes from its last id.
+ */
+export class StreamError extends TidingsError<StreamErrorCode> {
+  override name = 'StreamError'
+}

@@ -1,4 +1,5 @@
 import { Connection } from './connection.js'
+import { StreamError } from './errors.js'
 import type { Group, Hub } from './hub.js'
 
 /**
@@ -52,7 +53,12 @@ export class FetchConnection extends Connection implements UnderlyingDefaultSour
     if (queued > this.hub.maxBufferBytes + this.#allowance) {
       this.queuedEvents = events
       this.hub.remove(this, 'slow')
-      controller.error(new Error('slow consumer: buffer limit exceeded'))
+      controller.error(
+        new StreamError(
+          'slow_consumer',
+          `The client read too slowly: more than ${this.hub.maxBufferBytes} bytes were waiting (maxBufferBytes), so the stream was cut off; it resumes from history.`,
+        ),
+      )
     }
   }
 
@@ -67,7 +73,9 @@ export class FetchConnection extends Connection implements UnderlyingDefaultSour
   destroy(): void {
     if (!this.closed) this.hub.remove(this, 'error')
     try {
-      this.#controller?.error(new Error('stream destroyed'))
+      this.#controller?.error(
+        new StreamError('destroyed', 'The stream was torn down by the server.'),
+      )
     } catch {
       // Already closed or errored.
     }

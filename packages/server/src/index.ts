@@ -7,6 +7,8 @@ export {
   HttpError,
   type HttpErrorCode,
   isHttpError,
+  StreamError,
+  type StreamErrorCode,
 } from './errors.js'
 export type { HistoryEntry, HistoryStore, NewEntry } from './history.js'
 export { createMemoryHistory, type MemoryHistoryOptions } from './memory-history.js'
