@@ -1,62 +1,153 @@
 import { ParseError } from './errors.js'
 
 /**
- * One dispatched event, as the standard's "dispatch the event" step produces it.
- * See https://html.spec.whatwg.org/multipage/server-sent-events.html#dispatchMessage
+ * One dispatched event, as the standard's "dispatch the event" steps produce it.
+ *
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#dispatchMessage
  */
 export interface ParsedEvent {
-  /** The event type: the last `event:` field of the block, or `message`. */
+  /**
+   * The event type: the value of the block's last `event` field, or `message`
+   * when the block had none (or an empty one).
+   */
   readonly event: string
-  /** The `data:` lines joined with LF. */
+  /** The values of the block's `data` fields joined with LF (no trailing LF). */
   readonly data: string
   /**
-   * The stream's last event ID at dispatch time: set by an `id:` field and kept
-   * by later events until another `id:` field changes it. `undefined` when empty.
+   * The stream's last event ID at dispatch time: set by an `id` field and kept by
+   * later events until another `id` field changes it, even when the block that
+   * set it dispatched nothing. `undefined` when it is empty.
    */
   readonly id: string | undefined
 }
 
-/** Callbacks and limits of {@link createParser}. */
+/**
+ * Callbacks and limits of {@link createParser}.
+ *
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+ */
 export interface ParserOptions {
-  /** Called for every dispatched event. */
+  /** Called for every dispatched event, in stream order. */
   onEvent: (event: ParsedEvent) => void
-  /** Called for a valid `retry:` field (ASCII digits only), in milliseconds. */
+  /**
+   * Called for every `retry` field whose value is ASCII digits only (others are
+   * ignored, as the standard says), with the value in milliseconds. Values past
+   * `Number.MAX_SAFE_INTEGER` are reported as `Number.MAX_SAFE_INTEGER`.
+   */
   onRetry?: ((ms: number) => void) | undefined
-  /** Called for a comment line, without the colon and one leading space. */
+  /**
+   * Called for every comment line (a line starting with `:`), with the text after
+   * the colon and one optional space. The standard ignores comments; Tidings uses
+   * them as heartbeats.
+   */
   onComment?: ((comment: string) => void) | undefined
   /**
    * The longest line, and the largest `data` of one event, in UTF-16 code units.
-   * Past it `feed` throws a {@link ParseError} and the parser drops the partial event.
+   * Past it `feed` throws a {@link ParseError} (code `line_too_long`), the
+   * parser drops the event being built and skips the rest of its block, up to
+   * the next blank line, so memory stays bounded by about this size.
    * @defaultValue 1048576 (1 MiB)
    */
   maxLineLength?: number | undefined
-  /** The last event ID the stream starts from (to keep it across a reconnect). */
+  /**
+   * The last event ID the stream starts from, as a reconnecting `EventSource`
+   * keeps it: events report it until the stream sends an `id` field.
+   * @defaultValue `''` (none)
+   */
   lastEventId?: string | undefined
 }
 
-/** A streaming parser: feed it chunks as they arrive. */
+/**
+ * A streaming `text/event-stream` parser: feed it chunks as they arrive.
+ *
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream
+ */
 export interface Parser {
-  /** Parses a chunk: bytes (UTF-8, split anywhere) or already decoded text. */
+  /**
+   * Parses a chunk: bytes (UTF-8, split anywhere, even inside a character or
+   * between the CR and LF of a CRLF) or already decoded text. Events complete in
+   * the chunk are dispatched before `feed` returns; an unfinished line or event
+   * waits for the next chunk. Do not mix bytes and text within one stream.
+   *
+   * @throws {ParseError} when a line or an event exceeds `maxLineLength`. The rest
+   * of the chunk is kept: the next `feed` call (even `feed('')`) continues with it.
+   * An exception thrown by a callback propagates the same way.
+   */
   feed(chunk: string | Uint8Array): void
   /**
-   * Forgets the partial line and event and starts a new stream (a leading BOM is
-   * stripped again). The last event ID is reset to `lastEventId`.
+   * Forgets everything not yet dispatched (partial line, event being built,
+   * undecoded bytes) and starts a new stream: a leading BOM is stripped again. The
+   * last event ID becomes `options.lastEventId`, or `''` without it; to keep the
+   * current one across a reconnect, pass `{ lastEventId: parser.lastEventId }`.
    */
   reset(options?: { lastEventId?: string | undefined }): void
+  /**
+   * The stream's last event ID as an `EventSource` would send it in
+   * `Last-Event-ID` when reconnecting: updated at every blank line (so also by a
+   * block that sets an `id` but dispatches nothing), `''` when there is none.
+   *
+   * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#concept-event-stream-last-event-id
+   */
+  readonly lastEventId: string
 }
 
 const LF = 0x0a
-const CR = 0x0d
 const COLON = 0x3a
 const SPACE = 0x20
+const BOM = 0xfeff
+
+// Discard states after a size-limit error: the rest of the over-long line, then
+// every line up to the blank line that ends the broken block.
+const KEEP = 0
+const SKIP_LINE = 1
+const SKIP_BLOCK = 2
 
 /**
- * Creates a spec-exact parser for `text/event-stream`.
- * See https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+ * Where an unfinished UTF-8 sequence starts at the end of `bytes`, or
+ * `bytes.length` when the bytes end on a character boundary (or on an invalid
+ * sequence, which decodes to U+FFFD right away as the Encoding Standard says).
+ * See https://encoding.spec.whatwg.org/#utf-8-decoder
+ */
+function incompleteTail(bytes: Uint8Array): number {
+  const end = bytes.length
+  const limit = end > 3 ? end - 3 : 0
+  for (let i = end - 1; i >= limit; i--) {
+    const byte = bytes[i]!
+    if (byte < 0x80) return end
+    if (byte < 0xc0) continue
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2
+    if (end - i >= need || byte < 0xc2 || byte > 0xf4) return end
+    if (end - i >= 2) {
+      // The decoder's narrower ranges for the byte after E0, ED, F0 and F4.
+      const second = bytes[i + 1]!
+      const low = byte === 0xe0 ? 0xa0 : byte === 0xf0 ? 0x90 : 0x80
+      const high = byte === 0xed ? 0x9f : byte === 0xf4 ? 0x8f : 0xbf
+      if (second < low || second > high) return end
+    }
+    return i
+  }
+  return end
+}
+
+/**
+ * Creates a spec-exact streaming parser for `text/event-stream`, as the WHATWG
+ * HTML standard defines it: UTF-8 decoding across chunk boundaries, one leading
+ * BOM stripped, CRLF/LF/CR line ends (even split across chunks), comments,
+ * fields with or without a colon and with one leading space stripped from the
+ * value, `data` lines joined with LF, empty data not dispatched, the event type
+ * reset after every block, `id` persisting across events (ignored when it holds
+ * NUL, reset when empty), `retry` only as ASCII digits, unknown fields ignored.
+ * A block not ended by a blank line is never dispatched.
+ *
+ * Callbacks may call `reset()` (the rest of the chunk is then dropped) or
+ * `feed()` (that text is parsed after the current chunk).
+ *
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  *
  * @example
- * const parser = createParser({ onEvent: (e) => console.log(e.event, e.data) })
- * parser.feed(new TextEncoder().encode('event: ping\ndata: 1\n\n'))
+ * const parser = createParser({ onEvent: (e) => console.log(e.event, e.data, e.id) })
+ * parser.feed(new TextEncoder().encode('id: 7\nevent: ping\ndata: 1\n\n'))
+ * // logs: ping 1 7
  */
 export function createParser(options: ParserOptions): Parser {
   if (typeof options !== 'object' || options === null || typeof options.onEvent !== 'function') {
@@ -65,145 +156,376 @@ export function createParser(options: ParserOptions): Parser {
     )
   }
   const { onEvent, onRetry, onComment } = options
-  const maxLine = options.maxLineLength ?? 1024 * 1024
+  const max = options.maxLineLength ?? 1024 * 1024
+  if (!(max > 0)) {
+    throw new RangeError(`maxLineLength must be a positive number of characters: got ${max}.`)
+  }
 
-  let decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  // Decoding. The parser completes characters split across chunks itself and
+  // decodes only whole characters, so it can pick a decoder per chunk: Node's
+  // non-streaming `decode` is several times faster on ASCII, its streaming one
+  // faster on other text (and using `stream: true` even once loses the fast path
+  // for good). `ignoreBOM` keeps U+FEFF, so that the parser strips exactly one,
+  // at the very start of the stream, as the standard's "UTF-8 decode" does.
+  const wholeDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  let streamDecoder: TextDecoder | undefined
+  let lastWasAscii = true
+  // The bytes of an unfinished character at the end of the previous chunk.
+  let carry: Uint8Array | undefined
+
   let started = false
+  // Text of an unfinished line (never contains CR or LF).
   let pending = ''
+  // Text still to parse: left by an exception in the middle of a chunk, or fed
+  // from inside a callback.
+  let backlog = ''
+  let parsing = false
+  // Bumped by reset(), so a parse running a callback that resets stops there.
+  let generation = 0
+  // The previous chunk ended with CR: an LF starting the next one is its other half.
   let skipLF = false
+  let discard = KEEP
   let data = ''
   let hasData = false
   let eventType = ''
-  let lastEventId = options.lastEventId ?? ''
+  let idBuffer = options.lastEventId ?? ''
+  let lastEventId = idBuffer
 
-  const fail = (what: string): never => {
-    pending = ''
-    data = ''
-    hasData = false
-    eventType = ''
-    throw new ParseError(
+  const tooLong = (what: string): ParseError =>
+    new ParseError(
       'line_too_long',
-      `The event stream sent ${what} longer than ${maxLine} characters; raise maxLineLength if this is expected.`,
+      `The event stream sent ${what} longer than ${max} characters, so the parser dropped that event. ` +
+        'Raise maxLineLength if such events are expected.',
     )
+
+  const decodeWhole = (bytes: Uint8Array): string => {
+    if (bytes.length === 0) return ''
+    let text: string
+    if (lastWasAscii) {
+      text = wholeDecoder.decode(bytes)
+    } else {
+      streamDecoder ??= new TextDecoder('utf-8', { ignoreBOM: true })
+      text = streamDecoder.decode(bytes, { stream: true })
+    }
+    lastWasAscii = text.length === bytes.length
+    return text
   }
 
-  const dispatch = (): void => {
-    if (!hasData) {
-      eventType = ''
-      return
-    }
-    const event: ParsedEvent = {
-      event: eventType === '' ? 'message' : eventType,
-      data,
-      id: lastEventId === '' ? undefined : lastEventId,
-    }
-    data = ''
-    hasData = false
-    eventType = ''
-    onEvent(event)
-  }
-
-  const processLine = (text: string, start: number, end: number): void => {
-    if (start === end) {
-      dispatch()
-      return
-    }
-    const first = text.charCodeAt(start)
-    if (first === COLON) {
-      if (onComment) {
-        const from = text.charCodeAt(start + 1) === SPACE && start + 1 < end ? start + 2 : start + 1
-        onComment(text.slice(from, end))
-      }
-      return
-    }
-    let colon = text.indexOf(':', start)
-    if (colon === -1 || colon >= end) colon = end
-    let valueStart = colon + 1
-    if (valueStart < end && text.charCodeAt(valueStart) === SPACE) valueStart++
-    const fieldLength = colon - start
-    // Compare field names in place: slicing every name would allocate per line.
-    if (fieldLength === 4 && text.startsWith('data', start)) {
-      const value = valueStart >= end ? '' : text.slice(valueStart, end)
-      if (hasData) {
-        if (data.length + value.length + 1 > maxLine) fail('an event')
-        data += `\n${value}`
-      } else {
-        data = value
-        hasData = true
-      }
-    } else if (fieldLength === 5 && text.startsWith('event', start)) {
-      eventType = valueStart >= end ? '' : text.slice(valueStart, end)
-    } else if (fieldLength === 2 && text.startsWith('id', start)) {
-      const value = valueStart >= end ? '' : text.slice(valueStart, end)
-      if (value.indexOf('\0') === -1) lastEventId = value
-    } else if (fieldLength === 5 && text.startsWith('retry', start)) {
-      if (onRetry && valueStart < end) {
-        const value = text.slice(valueStart, end)
-        if (/^[0-9]+$/.test(value)) onRetry(Number.parseInt(value, 10))
-      }
-    }
-  }
-
-  const processText = (chunk: string): void => {
-    let text = chunk
+  /**
+   * Parses decoded text. The state lives in locals while the loop runs and is
+   * written back at the end. Positions move past a line before it is processed,
+   * so when a callback (or the size limit) throws, `text.slice(position)` is
+   * exactly what is left; it goes to the backlog for the next `feed`.
+   */
+  const parse = (text: string): void => {
+    const length = text.length
+    const gen = generation
+    let position = 0
     if (!started) {
-      if (text.length === 0) return
       started = true
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+      if (text.charCodeAt(0) === BOM) position = 1
     }
     if (skipLF) {
       skipLF = false
-      if (text.charCodeAt(0) === LF) text = text.slice(1)
+      if (text.charCodeAt(position) === LF) position++
     }
-    if (pending.length > 0) {
-      text = pending + text
-      pending = ''
-    }
-    const length = text.length
-    let position = 0
-    let nextLF = text.indexOf('\n')
-    let nextCR = text.indexOf('\r')
-    while (position < length) {
-      if (nextLF !== -1 && nextLF < position) nextLF = text.indexOf('\n', position)
-      if (nextCR !== -1 && nextCR < position) nextCR = text.indexOf('\r', position)
-      let end: number
-      if (nextCR === -1) end = nextLF
-      else if (nextLF === -1) end = nextCR
-      else end = nextCR < nextLF ? nextCR : nextLF
-      if (end === -1) {
-        if (length - position > maxLine) fail('a line')
-        pending = text.slice(position)
-        return
-      }
-      if (end - position > maxLine) fail('a line')
-      processLine(text, position, end)
-      if (text.charCodeAt(end) === CR) {
-        if (end + 1 === length) {
-          // A CR ending the chunk may be the first half of a CRLF split across chunks.
-          skipLF = true
-          position = end + 1
-        } else {
-          position = text.charCodeAt(end + 1) === LF ? end + 2 : end + 1
+    let head = pending
+    let mode = discard
+    let buffer = data
+    let filled = hasData
+    let type = eventType
+    let id = idBuffer
+    let done = false
+    parsing = true
+    try {
+      let nextLF = text.indexOf('\n', position)
+      let nextCR = text.indexOf('\r', position)
+      for (;;) {
+        if (nextLF !== -1 && nextLF < position) nextLF = text.indexOf('\n', position)
+        let end = nextLF
+        if (nextCR !== -1) {
+          if (nextCR < position) nextCR = text.indexOf('\r', position)
+          if (nextCR !== -1 && (end === -1 || nextCR < end)) end = nextCR
         }
-      } else {
+        if (end === -1) break
+        const lineStart = position
         position = end + 1
+        if (end === nextCR) {
+          if (position === length) skipLF = true
+          else if (text.charCodeAt(position) === LF) position++
+        }
+
+        if (mode !== KEEP) {
+          if (mode === SKIP_LINE) mode = SKIP_BLOCK
+          else if (lineStart === end && head === '') {
+            mode = KEEP
+            lastEventId = id
+          }
+          head = ''
+          continue
+        }
+
+        // The line is src[start, stop). src[stop] is CR, LF or past the end, never
+        // a letter or a colon, so the field-name checks below never read past it.
+        let src = text
+        let start = lineStart
+        let stop = end
+        if (head !== '') {
+          if (head.length + end - lineStart > max) {
+            head = ''
+            mode = SKIP_BLOCK
+            buffer = ''
+            filled = false
+            type = ''
+            throw tooLong('a line')
+          }
+          src = head + text.slice(lineStart, end)
+          head = ''
+          start = 0
+          stop = src.length
+        } else if (end - lineStart > max) {
+          mode = SKIP_BLOCK
+          buffer = ''
+          filled = false
+          type = ''
+          throw tooLong('a line')
+        }
+
+        if (start === stop) {
+          // A blank line: the "dispatch the event" steps.
+          lastEventId = id
+          if (filled) {
+            const event: ParsedEvent = {
+              event: type === '' ? 'message' : type,
+              data: buffer,
+              id: id === '' ? undefined : id,
+            }
+            buffer = ''
+            filled = false
+            type = ''
+            onEvent(event)
+            if (generation !== gen) return
+          } else {
+            type = ''
+          }
+          continue
+        }
+
+        // Field names are compared in place and case-sensitively. A name ends at
+        // a colon or at the end of the line (a field with no colon has an empty
+        // value); any other name is an unknown field, which is ignored.
+        const first = src.charCodeAt(start)
+        if (first === 0x64 /* d */) {
+          if (
+            src.charCodeAt(start + 1) !== 0x61 ||
+            src.charCodeAt(start + 2) !== 0x74 ||
+            src.charCodeAt(start + 3) !== 0x61
+          ) {
+            continue
+          }
+          let value = ''
+          if (start + 4 !== stop) {
+            if (src.charCodeAt(start + 4) !== COLON) continue
+            value = src.slice(src.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5, stop)
+          }
+          if (!filled) {
+            if (text.charCodeAt(position) === LF) {
+              // The block's only data line, right before the blank line: dispatch
+              // at once instead of going through the data buffer.
+              position++
+              lastEventId = id
+              const event: ParsedEvent = {
+                event: type === '' ? 'message' : type,
+                data: value,
+                id: id === '' ? undefined : id,
+              }
+              type = ''
+              onEvent(event)
+              if (generation !== gen) return
+              continue
+            }
+            buffer = value
+            filled = true
+          } else {
+            if (buffer.length + value.length >= max) {
+              mode = SKIP_BLOCK
+              buffer = ''
+              filled = false
+              type = ''
+              throw tooLong('an event')
+            }
+            buffer = `${buffer}\n${value}`
+          }
+        } else if (first === 0x65 /* e */) {
+          if (
+            src.charCodeAt(start + 1) !== 0x76 ||
+            src.charCodeAt(start + 2) !== 0x65 ||
+            src.charCodeAt(start + 3) !== 0x6e ||
+            src.charCodeAt(start + 4) !== 0x74
+          ) {
+            continue
+          }
+          if (start + 5 === stop) {
+            type = ''
+            continue
+          }
+          if (src.charCodeAt(start + 5) !== COLON) continue
+          const from = src.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6
+          type = src.slice(from, stop)
+        } else if (first === 0x69 /* i */) {
+          if (src.charCodeAt(start + 1) !== 0x64) continue
+          if (start + 2 === stop) {
+            id = ''
+            continue
+          }
+          if (src.charCodeAt(start + 2) !== COLON) continue
+          const from = src.charCodeAt(start + 3) === SPACE ? start + 4 : start + 3
+          const value = src.slice(from, stop)
+          if (value.indexOf('\0') === -1) id = value
+        } else if (first === 0x72 /* r */) {
+          // `retry` with no colon has an empty value, which is not digits: ignored.
+          if (
+            src.charCodeAt(start + 1) !== 0x65 ||
+            src.charCodeAt(start + 2) !== 0x74 ||
+            src.charCodeAt(start + 3) !== 0x72 ||
+            src.charCodeAt(start + 4) !== 0x79 ||
+            src.charCodeAt(start + 5) !== COLON ||
+            onRetry === undefined
+          ) {
+            continue
+          }
+          const from = src.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6
+          let digits = from < stop
+          for (let i = from; digits && i < stop; i++) {
+            const code = src.charCodeAt(i)
+            digits = code >= 0x30 && code <= 0x39
+          }
+          if (!digits) continue
+          const ms = Number(src.slice(from, stop))
+          onRetry(Math.min(ms, Number.MAX_SAFE_INTEGER))
+          if (generation !== gen) return
+        } else if (first === COLON) {
+          if (onComment === undefined) continue
+          onComment(src.slice(src.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1, stop))
+          if (generation !== gen) return
+        }
       }
+
+      if (position < length) {
+        // An unfinished line: keep it for the next chunk, within the limit.
+        if (mode === SKIP_BLOCK) {
+          // Skipped, but remembered as begun so that its end is not a blank line.
+          mode = SKIP_LINE
+        } else if (mode === KEEP) {
+          if (head.length + length - position > max) {
+            head = ''
+            mode = SKIP_LINE
+            buffer = ''
+            filled = false
+            type = ''
+            position = length
+            throw tooLong('a line')
+          }
+          head = position === 0 && head === '' ? text : head + text.slice(position)
+        }
+        position = length
+      }
+      done = true
+    } finally {
+      parsing = false
+      if (generation === gen) {
+        pending = head
+        discard = mode
+        data = buffer
+        hasData = filled
+        eventType = type
+        idBuffer = id
+        if (!done && position < length) backlog = text.slice(position) + backlog
+      }
+    }
+  }
+
+  /** Parses text in order with whatever is still to parse. */
+  const run = (chunk: string): void => {
+    if (parsing) {
+      backlog += chunk
+      return
+    }
+    let text = chunk
+    if (backlog !== '') {
+      text = backlog + text
+      backlog = ''
+    }
+    while (text !== '') {
+      parse(text)
+      text = backlog
+      backlog = ''
     }
   }
 
   return {
     feed(chunk) {
-      processText(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }))
+      if (typeof chunk === 'string') {
+        run(chunk)
+        return
+      }
+      let bytes = chunk
+      let head = ''
+      if (carry !== undefined) {
+        // Complete the character split by the previous chunk with the
+        // continuation bytes that start this one.
+        const lead = carry[0]!
+        const need = (lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2) - carry.length
+        let taken = 0
+        while (taken < need && taken < bytes.length && (bytes[taken]! & 0xc0) === 0x80) taken++
+        const piece = new Uint8Array(carry.length + taken)
+        piece.set(carry)
+        piece.set(bytes.subarray(0, taken), carry.length)
+        carry = undefined
+        if (taken === bytes.length && taken < need && incompleteTail(piece) === 0) {
+          carry = piece
+          return
+        }
+        head = wholeDecoder.decode(piece)
+        bytes = bytes.subarray(taken)
+      }
+      const cut = incompleteTail(bytes)
+      if (cut < bytes.length) {
+        // Copied: the caller may reuse its buffer.
+        carry = bytes.slice(cut)
+        bytes = bytes.subarray(0, cut)
+      }
+      const body = decodeWhole(bytes)
+      // `head` is one character or a few U+FFFD: it never ends a line, so
+      // parsing it alone can only fail on the size limit; keep `body` then.
+      if (head !== '') {
+        try {
+          run(head)
+        } catch (error) {
+          backlog += body
+          throw error
+        }
+      }
+      run(body)
     },
     reset(resetOptions) {
-      decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+      generation++
+      streamDecoder = undefined
+      lastWasAscii = true
+      carry = undefined
       started = false
       pending = ''
+      backlog = ''
       skipLF = false
+      discard = KEEP
       data = ''
       hasData = false
       eventType = ''
-      lastEventId = resetOptions?.lastEventId ?? ''
+      idBuffer = resetOptions?.lastEventId ?? ''
+      lastEventId = idBuffer
+    },
+    get lastEventId() {
+      return lastEventId
     },
   }
 }
