@@ -34,7 +34,11 @@ client.on('tidings:status', (status) => renderStatus($('status'), status))
 
 client.on('tidings:gap', (gap) => {
   const notice = $('gap')
-  notice.textContent = `The server could not resume the stream (${gap.reason}); showing live time from now on.`
+  const why =
+    gap.reason === 'other-epoch'
+      ? 'The server restarted while this page was away'
+      : 'The server no longer had the events this page missed'
+  notice.textContent = `${why} (${gap.reason}): showing live time from now on.`
   notice.hidden = false
 })
 

@@ -136,6 +136,7 @@ describe('chat: two people in the lobby', () => {
     expect(await bobPage.evaluate(() => (window as { pwned?: boolean }).pwned)).toBeUndefined()
     expect(await bobPage.locator('#messages script, #messages img, #messages b').count()).toBe(0)
     expect(await bobPage.locator('#messages li.message .text').last().textContent()).toBe(hostile)
+    await bobPage.screenshot({ path: join(SHOTS, 'chat-html-as-text.png'), fullPage: true })
   })
 
   it('shows every message exactly once, in order, after a server-side drop', async () => {
@@ -183,6 +184,8 @@ describe('chat: two people in the lobby', () => {
     const ids = await messageIds(adaPage)
     expect(new Set(ids).size).toBe(ids.length)
     expect(ids).toEqual(await messageIds(bobPage))
+    // Resumed, not restarted: no "messages may be missing" notice.
+    expect(await adaPage.locator('#gap').isHidden()).toBe(true)
 
     await adaPage.screenshot({ path: join(SHOTS, 'chat-ada.png'), fullPage: true })
     await bobPage.screenshot({ path: join(SHOTS, 'chat-bob.png'), fullPage: true })
@@ -190,10 +193,12 @@ describe('chat: two people in the lobby', () => {
 
   it('shows recent history to someone who joins later', async () => {
     const page = await bob.context.newPage()
+    await page.setViewportSize({ width: 390, height: 844 }) // and a phone-sized layout
     await page.goto(new URL('chat/?nick=cy', demo.url).href)
     await waitForMessage(page, 'after reconnect')
     expect(await messageTexts(page)).toEqual(await messageTexts(bobPage))
     await waitForOnline(page, ['ada', 'bob', 'cy'])
+    await page.screenshot({ path: join(SHOTS, 'chat-phone.png'), fullPage: true })
     await page.close()
   })
 

@@ -66,4 +66,28 @@ describe('demo index and the server-time page', () => {
     expect(errors).toEqual([])
     await page.close()
   })
+
+  it('says so when a restarted server cannot resume the stream, then carries on', async () => {
+    const page = await browser.context.newPage()
+    await page.goto(new URL('server-time/', demo.url).href)
+    await page.waitForSelector('#status[data-state="open"]', { timeout: 15_000 })
+    expect(await page.locator('#gap').isHidden()).toBe(true)
+
+    // A restart with a memory history is a new epoch: the old ids mean nothing to it.
+    const { port } = new URL(demo.url)
+    await demo.close()
+    demo = await startDemo({ port: Number(port), tickMs: 200 })
+
+    await page.waitForSelector('#gap:not([hidden])', { timeout: 20_000 })
+    expect(await page.locator('#gap').textContent()).toContain('other-epoch')
+    await page.waitForSelector('#status[data-state="open"]', { timeout: 15_000 })
+    const count = Number(await page.locator('#count').textContent())
+    await page.waitForFunction(
+      (before) => Number(document.getElementById('count')?.textContent) > before,
+      count,
+      { timeout: 15_000 },
+    )
+    await page.screenshot({ path: join(SHOTS, 'server-time-after-restart.png'), fullPage: true })
+    await page.close()
+  })
 })
