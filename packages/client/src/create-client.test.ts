@@ -653,6 +653,25 @@ describe('close and signal', () => {
     expect(fake.seen).toHaveLength(1)
   })
 
+  it('close() from a status handler leaves no timer behind', async () => {
+    fakeTimers()
+    fake.serve(status(503), stream(sse(': tidings heartbeat=1000\n\n')))
+    const first = open()
+    first.client.on('tidings:status', (s) => {
+      if (s.state === 'reconnecting') first.client.close()
+    })
+    await until(() => first.client.status.state === 'closed')
+    expect(vi.getTimerCount()).toBe(0)
+
+    const second = open()
+    second.client.on('tidings:status', (s) => {
+      if (s.state === 'open') second.client.close()
+    })
+    await until(() => second.client.status.state === 'closed')
+    await flush()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('closes when the signal aborts, and never connects with an aborted one', async () => {
     const controller = new AbortController()
     fake.serve(stream(sse(HELLO)))

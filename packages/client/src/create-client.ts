@@ -365,8 +365,9 @@ export function createClient<TContract extends AnyContract>(
     if (!retry) return finish(error)
     const delayMs = wakeNow ? 0 : backoffDelay(reconnect, attempt, floor)
     wakeNow = false
-    setStatus({ state: 'reconnecting', attempt, delayMs })
+    // The timer first: a status handler may close() the client, which must clear it.
     retryTimer = setTimeout(connect, delayMs)
+    setStatus({ state: 'reconnecting', attempt, delayMs })
   }
 
   // The page came back (online, visible): skip the wait, or replace a stream that
