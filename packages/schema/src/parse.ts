@@ -103,9 +103,8 @@ const SKIP_LINE = 1
 const SKIP_BLOCK = 2
 
 /**
- * Where an unfinished UTF-8 sequence starts at the end of `bytes`, or
- * `bytes.length` when the bytes end on a character boundary (or on an invalid
- * sequence, which decodes to U+FFFD right away as the Encoding Standard says).
+ * Where a possibly unfinished UTF-8 sequence (a lead byte and fewer continuation
+ * bytes than it announces) starts at the end of `bytes`, or `bytes.length`.
  * See https://encoding.spec.whatwg.org/#utf-8-decoder
  */
 function incompleteTail(bytes: Uint8Array): number {
@@ -115,16 +114,9 @@ function incompleteTail(bytes: Uint8Array): number {
     const byte = bytes[i]!
     if (byte < 0x80) return end
     if (byte < 0xc0) continue
-    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2
-    if (end - i >= need || byte < 0xc2 || byte > 0xf4) return end
-    if (end - i >= 2) {
-      // The decoder's narrower ranges for the byte after E0, ED, F0 and F4.
-      const second = bytes[i + 1]!
-      const low = byte === 0xe0 ? 0xa0 : byte === 0xf0 ? 0x90 : 0x80
-      const high = byte === 0xed ? 0x9f : byte === 0xf4 ? 0x8f : 0xbf
-      if (second < low || second > high) return end
-    }
-    return i
+    // Carrying an invalid sequence too is harmless: it is decoded with the bytes
+    // that follow, which gives the same U+FFFD a streaming decoder would.
+    return end - i >= (byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2) ? end : i
   }
   return end
 }
