@@ -267,6 +267,12 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       }
       recent.push(now)
       sent.set(nick, recent)
+      // Forget nicknames that have been quiet for a whole window, so the map stays small.
+      if (sent.size > 1000) {
+        for (const [name, times] of sent) {
+          if (now - (times.at(-1) ?? 0) >= rateLimit.windowMs) sent.delete(name)
+        }
+      }
       const id = emitter.to(LOBBY).emit('chat:message', result.value)
       sendJson(res, 201, { id })
     },

@@ -69,6 +69,20 @@ async function send(page: Page, text: string): Promise<void> {
   )
 }
 
+/**
+ * Collects uncaught exceptions and console errors (a Content-Security-Policy
+ * violation is one), but not the browser's own "Failed to load resource" lines
+ * for the 4xx answers and the cut stream these tests cause on purpose.
+ */
+function watchErrors(page: Page, errors: string[]): void {
+  page.on('pageerror', (error) => errors.push(error.message))
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      errors.push(message.text())
+    }
+  })
+}
+
 describe('chat: two people in the lobby', () => {
   let demo: Demo
   let ada: Browser
@@ -87,8 +101,7 @@ describe('chat: two people in the lobby', () => {
     ;[ada, bob] = await Promise.all([launchChromium(), launchChromium()])
     adaPage = await ada.context.newPage()
     bobPage = await bob.context.newPage()
-    for (const page of [adaPage, bobPage])
-      page.on('pageerror', (error) => pageErrors.push(error.message))
+    for (const page of [adaPage, bobPage]) watchErrors(page, pageErrors)
   })
 
   afterAll(async () => {

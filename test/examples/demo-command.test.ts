@@ -57,6 +57,7 @@ describe('npm run demo', () => {
     ]) {
       const response = await fetch(new URL(path, url))
       expect(response.status, path).toBe(200)
+      expect(response.headers.get('content-security-policy'), path).toContain("script-src 'self'")
       await response.arrayBuffer()
     }
 

@@ -38,6 +38,9 @@ describe('demo index and the server-time page', () => {
     const page = await browser.context.newPage()
     const errors: string[] = []
     page.on('pageerror', (error) => errors.push(error.message))
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text())
+    })
     await page.goto(new URL('server-time/', demo.url).href)
 
     await page.waitForSelector('#status[data-state="open"]', { timeout: 15_000 })
