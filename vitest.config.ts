@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config'
 
 // Package imports resolve to `src` through the `@tidings/source` export condition,
 // so the suite needs no build (see tsconfig.base.json `customConditions`).
-const conditions = ['@tidings/source', 'import', 'module', 'node', 'default']
+const conditions = ['@tidings/source', 'module', 'node', 'default']
 
 const project = (name: string, extra: Record<string, unknown> = {}) => ({
   extends: true as const,
