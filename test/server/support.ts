@@ -1,6 +1,6 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import { createParser, type ParsedEvent } from '@tidings/schema'
 import type { Emitter } from '@tidings/server'
 
@@ -11,19 +11,25 @@ export type HandlerKind = (typeof HANDLERS)[number]
 export interface Served {
   readonly url: string
   readonly port: number
+  readonly server: http.Server
+  /** Drops every open connection from the server side (the streams break; the server keeps listening). */
+  drop(): void
   close(): Promise<void>
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: tests serve emitters of any contract and principal
 type AnyEmitter = Emitter<any, any>
 
-function listening(server: http.Server): Promise<Served> {
+/** Listens on 127.0.0.1 on a free port. */
+export function listen(server: http.Server): Promise<Served> {
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo
       resolve({
         url: `http://127.0.0.1:${port}`,
         port,
+        server,
+        drop: () => server.closeAllConnections(),
         close: () =>
           new Promise<void>((done) => {
             server.closeAllConnections()
@@ -34,30 +40,35 @@ function listening(server: http.Server): Promise<Served> {
   })
 }
 
-/** Serves an emitter on 127.0.0.1 through the Node handler or the Fetch handler (via @hono/node-server). */
-export async function serveEmitter(kind: HandlerKind, emitter: AnyEmitter): Promise<Served> {
-  if (kind === 'node') {
-    return listening(http.createServer((req, res) => void emitter.handle(req, res)))
-  }
-  const server = serve({
-    fetch: (request: Request) => emitter.fetch(request),
-    port: 0,
-    hostname: '127.0.0.1',
-  })
-  await new Promise<void>((resolve) => {
-    if (server.listening) resolve()
-    else server.once('listening', () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((done) => {
-        ;(server as http.Server).closeAllConnections?.()
-        server.close(() => done())
-      }),
-  }
+/**
+ * Serves an emitter through the Node handler or the Fetch handler (adapted with
+ * @hono/node-server), on every path; with `page`, `GET /page.html` serves that
+ * HTML instead (same origin as the stream, for browser tests) and only `/events*` streams.
+ */
+export function serveEmitter(
+  kind: HandlerKind,
+  emitter: AnyEmitter,
+  page?: string,
+): Promise<Served> {
+  const stream =
+    kind === 'node'
+      ? (req: http.IncomingMessage, res: http.ServerResponse) => void emitter.handle(req, res)
+      : getRequestListener((request: Request) => emitter.fetch(request))
+  return listen(
+    http.createServer((req, res) => {
+      if (page !== undefined && req.url === '/page.html') {
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
+        res.end(page)
+        return
+      }
+      // A browser also asks for /favicon.ico: that must not open a stream.
+      if (page !== undefined && !req.url?.startsWith('/events')) {
+        res.writeHead(404).end()
+        return
+      }
+      void stream(req, res)
+    }),
+  )
 }
 
 /** A raw SSE consumer over Node `http`, parsing with the schema's spec parser. */
