@@ -21,6 +21,7 @@ import {
   ConnectionError,
   createClient,
   type DebugInfo,
+  type FetchLike,
   type GapInfo,
   HttpError,
 } from './index.js'
@@ -166,6 +167,69 @@ describe('connecting and receiving', () => {
     await until(() => after.length === 2)
     expect(times).toHaveLength(2)
     expect(reported).toEqual([boom, boom])
+  })
+})
+
+describe('options', () => {
+  it('calls a custom fetch with GET, no-store, the credentials and the signal', async () => {
+    const calls: Array<[string, Parameters<FetchLike>[1]]> = []
+    const customFetch: FetchLike = async (url, init) => {
+      calls.push([url, init])
+      return { status: 204, headers: { get: () => null }, body: null }
+    }
+    const { client } = open({
+      fetch: customFetch,
+      credentials: 'include',
+      topics: ['a'],
+      lastEventId: 'e1-3',
+    })
+    await until(() => client.status.state === 'closed')
+    expect(calls).toEqual([
+      [
+        `${URL_}?topic=a`,
+        {
+          method: 'GET',
+          headers: { accept: 'text/event-stream', 'last-event-id': 'e1-3' },
+          signal: expect.any(AbortSignal),
+          cache: 'no-store',
+          credentials: 'include',
+        },
+      ],
+    ])
+  })
+
+  it('keeps a query the URL already has', async () => {
+    const seen: string[] = []
+    const client = createClient(events, new URL(`${URL_}?v=2`), {
+      topics: ['x y'],
+      replay: 5,
+      fetch: async (url) => {
+        seen.push(url)
+        return { status: 204, headers: { get: () => null }, body: null }
+      },
+    })
+    clients.push(client)
+    await until(() => client.status.state === 'closed')
+    expect(seen).toEqual([`${URL_}?v=2&topic=x+y&replay=5`])
+  })
+
+  it('reports a contract whose schema validates asynchronously, and goes on', async () => {
+    const asyncEvents = defineEvents({
+      slow: z.object({ n: z.number() }).refine(async () => true),
+      fast: z.object({ n: z.number() }),
+    })
+    const body = sse(HELLO, ev('e1-1', 'slow', { n: 1 }), ev('e1-2', 'fast', { n: 2 }))
+    fake.serve(stream(body))
+    const client = createClient(asyncEvents, URL_)
+    clients.push(client as never)
+    const errors: ClientError[] = []
+    const fast: number[] = []
+    client.on('tidings:error', (e) => errors.push(e))
+    client.on('fast', ({ n }) => fast.push(n))
+    await until(() => fast.length === 1)
+    expect(errors).toEqual([
+      expect.objectContaining({ name: 'ContractError', code: 'async_validator' }),
+    ])
   })
 })
 

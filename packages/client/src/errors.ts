@@ -67,8 +67,8 @@ export class ConnectionError extends TidingsError<'network' | 'idle_timeout' | '
  * (or `error.name`):
  * - {@link HttpError}: an error status or a wrong content type;
  * - {@link ConnectionError}: network failure, idle timeout, `headers` function failure;
- * - `ParseError`: the stream broke the parser's size limit (`maxLineLength`); the
- *   client reconnects and resumes after the last event it processed;
+ * - `ParseError`: a line or an event passed `maxLineLength`; that event is
+ *   skipped and the stream goes on;
  * - `ValidationError`: one event's payload did not decode or match its schema
  *   (`event`, `id`, `issues`); the stream goes on;
  * - `ContractError`: the contract's schema validates asynchronously (not supported).

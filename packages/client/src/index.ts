@@ -17,7 +17,6 @@ export {
   type EventMeta,
 } from './create-client.js'
 export { type ClientError, type ClientErrorCode, ConnectionError, HttpError } from './errors.js'
-export type { Transport, TransportRequest } from './fetch-transport.js'
 export type {
   ClientOptions,
   DebugInfo,

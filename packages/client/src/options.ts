@@ -97,7 +97,9 @@ export interface ClientOptions {
   replay?: number | undefined
   /**
    * The longest line (and largest event `data`) accepted, in UTF-16 code units.
-   * Past it the client reports a `ParseError` and reconnects.
+   * Past it the client reports a `ParseError`, skips that event (the parser
+   * bounds memory by dropping it) and goes on with the rest of the stream:
+   * reconnecting would only fetch the same event again.
    * @defaultValue 1048576 (1 MiB)
    */
   maxLineLength?: number | undefined
