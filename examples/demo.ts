@@ -151,13 +151,27 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   })
 
   const host = options.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 3000, host, () => {
-      server.off('error', reject)
-      resolve()
+  const wanted = options.port ?? 3000
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(wanted, host, () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
-  })
+  } catch (error) {
+    await Promise.all([clock.close(), chat.close()])
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `Port ${wanted} is already in use on ${host}: run with PORT=<another port>.`,
+        {
+          cause: error,
+        },
+      )
+    }
+    throw error
+  }
   const { port } = server.address() as AddressInfo
   const shownHost = host.includes(':') ? `[${host}]` : host
 
