@@ -74,8 +74,13 @@ export class Core {
     this.#cors = options.cors ? new Cors(options.cors) : undefined
     this.hub = new Hub(this.options.maxBufferBytes, {
       disconnected: (connection, reason) => this.#disconnected(connection, reason),
+      failed: (connection, error) => this.reportError(error, this.info(connection)),
     })
-    this.#ticker = new Ticker(this.options.heartbeatMs, () => this.hub.sendAll(HEARTBEAT))
+    this.#ticker = new Ticker(this.options.heartbeatMs, () => {
+      this.hub.sendAll(HEARTBEAT)
+      // Reading the oldest id lets an age-bounded history evict while nothing is emitted.
+      this.history.oldest()
+    })
   }
 
   // ---- replies -------------------------------------------------------------

@@ -28,7 +28,11 @@ export interface Publisher<TContract extends AnyContract> {
   ): string
 }
 
-/** What `createEmitter` returns. */
+/**
+ * What `createEmitter` returns. `TPrincipal` records what `authorize` returns
+ * (the hooks' `info.principal`); it does not change the methods.
+ */
+// biome-ignore lint/correctness/noUnusedVariables: kept so an emitter's type names its principal
 export interface Emitter<TContract extends AnyContract, TPrincipal = undefined>
   extends Publisher<TContract> {
   /**
@@ -61,8 +65,6 @@ export interface Emitter<TContract extends AnyContract, TPrincipal = undefined>
    * `retry:` hint and ends it, spread over `drainMs`; resolves when all are closed.
    */
   close(options?: CloseOptions): Promise<void>
-  /** The principal type, for inference only. */
-  readonly '~principal'?: TPrincipal
 }
 
 function checkTopics(topics: string | readonly string[]): readonly string[] {

@@ -25,6 +25,8 @@ export interface Counters {
 /** What the hub reports to the emitter. */
 export interface HubEvents {
   disconnected(connection: Connection, reason: DisconnectReason): void
+  /** A transport threw while being written to; it has been torn down. */
+  failed(connection: Connection, error: unknown): void
 }
 
 /**
@@ -109,7 +111,15 @@ export class Hub {
   #sendGroup(group: Group, chunk: Uint8Array, events: number): void {
     // A send may cut a connection off, which deletes it from this set: Set
     // iteration tolerates deleting the current element.
-    for (const connection of group.members) connection.send(chunk, events)
+    for (const connection of group.members) {
+      try {
+        connection.send(chunk, events)
+      } catch (error) {
+        // One broken transport must not stop the fan-out to the others.
+        connection.destroy()
+        this.events.failed(connection, error)
+      }
+    }
   }
 
   /**
