@@ -121,6 +121,8 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   let rev = 0
   const online = (): string[] => [...streams.keys()].sort((a, b) => a.localeCompare(b))
 
+  let closed = false
+
   // Rate limiting: accepted message times per nickname, a sliding window.
   const sent = new Map<string, number[]>()
 
@@ -156,6 +158,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       }
     },
     onDisconnect: ({ principal: { nick } }) => {
+      if (closed) return
       const count = (streams.get(nick) ?? 1) - 1
       if (count > 0) {
         streams.set(nick, count)
@@ -295,9 +298,11 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     },
 
     async close() {
+      closed = true
+      await emitter.close()
+      // After close: the streams it ended went through onDisconnect, which must not leave timers behind.
       for (const timer of pendingLeaves.values()) clearTimeout(timer)
       pendingLeaves.clear()
-      await emitter.close()
     },
   }
 }
