@@ -42,6 +42,35 @@ function raw(server: Server): Contender {
   }
 }
 
+/** Events of one tick joined into one `Buffer`, written once per connection (see EXPERIMENTS). */
+function rawTick(server: Server, closeDelimited: boolean): Contender {
+  const responses = new Set<import('node:http').ServerResponse>()
+  server.on('request', (_req, res) => {
+    // Without Transfer-Encoding (and without Content-Length) Node ends the body by closing.
+    if (closeDelimited) res.removeHeader('Transfer-Encoding')
+    res.writeHead(200, SSE_HEADERS)
+    res.write(':ok\n\n')
+    responses.add(res)
+    res.on('close', () => responses.delete(res))
+  })
+  let pending: string[] = []
+  const flush = (): void => {
+    const chunk = Buffer.from(pending.join(''))
+    pending = []
+    for (const res of responses) res.write(chunk)
+  }
+  return {
+    path: '/events',
+    wire: 'sse',
+    subscribers: () => responses.size,
+    emit(payload) {
+      if (pending.length === 0) queueMicrotask(flush)
+      pending.push(`id:${payload.seq}\nevent:${EVENT_NAME}\ndata:${JSON.stringify(payload)}\n\n`)
+    },
+    stats: () => ({}),
+  }
+}
+
 /** better-sse as documented: a session per request, registered on one channel, `broadcast`. */
 async function betterSse(server: Server): Promise<Contender> {
   const { createChannel, createSession } = await import('better-sse')
@@ -97,5 +126,9 @@ export async function createContender(name: ContenderName, server: Server): Prom
       return betterSse(server)
     case 'socket.io':
       return socketIo(server)
+    case 'raw-tick':
+      return rawTick(server, false)
+    case 'raw-tick-close':
+      return rawTick(server, true)
   }
 }

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import {
+  ALL_CONTENDERS,
   type ClientMark,
   type ClientRequest,
   CONTENDERS,
@@ -43,12 +44,12 @@ function envList(name: string, fallback: string): string[] {
 
 const only = envList('BENCH_ONLY', CONTENDERS.join(','))
 for (const name of only) {
-  if (!(CONTENDERS as readonly string[]).includes(name)) {
-    throw new Error(`BENCH_ONLY: unknown contender "${name}" (one of ${CONTENDERS.join(', ')})`)
+  if (!(ALL_CONTENDERS as readonly string[]).includes(name)) {
+    throw new Error(`BENCH_ONLY: unknown contender "${name}" (one of ${ALL_CONTENDERS.join(', ')})`)
   }
 }
 const config = {
-  contenders: CONTENDERS.filter((name) => only.includes(name)),
+  contenders: ALL_CONTENDERS.filter((name) => only.includes(name)),
   sizes: envList('BENCH_N', '100,2000').map(Number),
   idleN: envInt('BENCH_IDLE_N', 5000),
   idleBaseN: envInt('BENCH_IDLE_BASE_N', 100),
@@ -90,6 +91,8 @@ async function bundle(): Promise<{ server: string; client: string }> {
     format: 'esm',
     target: 'node20',
     packages: 'external',
+    // Tidings sits in its own chunk, so other contenders' servers never load it.
+    splitting: true,
     sourcemap: true,
     logLevel: 'warning',
   })

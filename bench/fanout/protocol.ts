@@ -4,7 +4,17 @@
  */
 
 export const CONTENDERS = ['raw', 'tidings', 'better-sse', 'socket.io'] as const
-export type ContenderName = (typeof CONTENDERS)[number]
+
+/**
+ * Variants of the raw loop that isolate where a fan-out's time goes; run them by naming them in
+ * `BENCH_ONLY`. `raw-tick`: the events of one tick joined into one `Buffer`, one `res.write` per
+ * connection per tick (Tidings' strategy without Tidings). `raw-tick-close`: the same on a
+ * close-delimited body (no chunked framing, so Node writes straight to the socket without
+ * corking it for a tick).
+ */
+export const EXPERIMENTS = ['raw-tick', 'raw-tick-close'] as const
+export type ContenderName = (typeof CONTENDERS)[number] | (typeof EXPERIMENTS)[number]
+export const ALL_CONTENDERS: readonly ContenderName[] = [...CONTENDERS, ...EXPERIMENTS]
 
 /** How a load client speaks to a contender: a plain SSE GET, or engine.io v4 over a WebSocket. */
 export type Wire = 'sse' | 'socket.io'

@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createContender } from './contenders.js'
 import {
-  CONTENDERS,
+  ALL_CONTENDERS,
   type ContenderName,
   MESSAGE_TEXT,
   type MemorySample,
@@ -21,7 +21,7 @@ import {
 } from './protocol.js'
 
 const name = process.argv[2] as ContenderName
-if (!CONTENDERS.includes(name)) throw new Error(`unknown contender ${String(name)}`)
+if (!ALL_CONTENDERS.includes(name)) throw new Error(`unknown contender ${String(name)}`)
 
 const server = createServer()
 server.keepAliveTimeout = 0
