@@ -8,6 +8,7 @@ export interface StatusLike {
   readonly state: string
   readonly attempt?: number | undefined
   readonly delayMs?: number | undefined
+  readonly error?: { readonly message: string } | undefined
 }
 
 function describe(status: StatusLike): string {
@@ -35,5 +36,8 @@ export function renderStatus(element: HTMLElement, status: StatusLike): void {
   element.dataset.state = status.state
   const text = element.querySelector<HTMLElement>('.status-text')
   if (text) text.textContent = describe(status)
-  element.title = `Stream status: ${status.state}`
+  // Why the client gave up, if it did: a hover away rather than a wall of text in the pill.
+  element.title = status.error
+    ? `Stream closed: ${status.error.message}`
+    : `Stream status: ${status.state}`
 }
