@@ -1,3 +1,4 @@
+import http from 'node:http'
 import { defineEvents } from '@tidings/schema'
 import { createEmitter, type DisconnectInfo, type Emitter, HttpError } from '@tidings/server'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -156,6 +157,38 @@ describe.each(HANDLERS)('%s handler', (kind) => {
     emitter.to('user:bob').emit('tick', { n: 1 })
     emitter.to('user:ada').emit('tick', { n: 2 })
     expect((await stream.next()).data).toBe('{"n":2}')
+    stream.close()
+  })
+
+  it('does not open a stream for a client that left while authorize was pending', async () => {
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let asked = 0
+    const connected: unknown[] = []
+    const emitter = createEmitter(events, {
+      authorize: async () => {
+        asked++
+        await gate
+        return 'ada'
+      },
+      onConnect: (info) => connected.push(info),
+    })
+    const { url } = await start(emitter)
+    const req = http.get(`${url}/`, { agent: false })
+    req.on('error', () => {})
+    await until(() => asked === 1, 'authorize called')
+    req.destroy()
+    // Let the server notice the closed socket before authorisation completes.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    release()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(connected).toEqual([])
+    expect(emitter.stats().connections).toBe(0)
+    // And the server keeps serving others.
+    const stream = await openStream(`${url}/`)
+    expect(stream.status).toBe(200)
     stream.close()
   })
 

@@ -18,7 +18,7 @@ export interface Writable {
   writeHead(status: number, headers: Record<string, string>): unknown
   end(chunk?: string): unknown
   destroy(): unknown
-  on(event: string, listener: (this: never) => void): unknown
+  on(event: string, listener: (this: never, error: never) => void): unknown
   readonly headersSent: boolean
   readonly writableEnded: boolean
   readonly destroyed: boolean
@@ -36,9 +36,11 @@ function onClose(this: Tagged): void {
   const connection = this[CONNECTION]
   if (connection) connection.hub.remove(connection, 'client')
 }
-function onError(this: Tagged): void {
+function onError(this: Tagged, error: unknown): void {
   const connection = this[CONNECTION]
-  if (connection) connection.hub.remove(connection, 'error')
+  if (!connection || connection.closed) return
+  connection.hub.remove(connection, 'error')
+  connection.hub.events.failed(connection, error)
 }
 
 /** The SSE transport over a Node response: `res.write`, honouring `drain`. */
