@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createClient, type GapInfo } from '@tidings/client'
 import { defineEvents } from '@tidings/schema'
-import { createEmitter } from '@tidings/server'
+import { createEmitter, HttpError } from '@tidings/server'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { freePort } from '../support/net.js'
@@ -102,6 +102,76 @@ describe.each(HANDLERS)('against a real @tidings/server (%s handler)', (kind) =>
     await until(() => notes.length === 3, 'the event after the restart')
     expect(notes).toEqual(['before', 'last before', 'after'])
     expect(client.lastEventId?.split('-')[0]).not.toBe(lastBefore.split('-')[0])
+  })
+
+  it('receives its topics and broadcasts only, live and through a replay', async () => {
+    const emitter = createEmitter(events, { retryMs: 10 })
+    const served = await serveEmitter(kind, emitter)
+    cleanups.push(
+      () => served.close(),
+      () => emitter.close(),
+    )
+    const client = createClient(events, `${served.url}/events`, {
+      topics: ['room:a', 'user.42'],
+      reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
+    })
+    cleanups.push(() => client.close())
+    const notes: string[] = []
+    client.on('note', ({ text }) => notes.push(text))
+    await until(() => client.status.state === 'open', 'the connection')
+    emitter.to('room:a').emit('note', { text: 'a1' })
+    emitter.to('room:b').emit('note', { text: 'b1' })
+    emitter.emit('note', { text: 'all1' })
+    emitter.to(['room:b', 'user.42']).emit('note', { text: 'u1' })
+    await until(() => notes.length === 3, 'the live events')
+    served.dropAll()
+    emitter.to('room:b').emit('note', { text: 'b2' })
+    emitter.to('room:a').emit('note', { text: 'a2' })
+    await until(() => notes.length === 4, 'the replayed event')
+    expect(notes).toEqual(['a1', 'all1', 'u1', 'a2'])
+  })
+
+  it('refreshes a token on 401 through onHttpError and resumes where it was', async () => {
+    let valid = 'token-1'
+    const emitter = createEmitter(events, {
+      retryMs: 10,
+      authorize: (request) => {
+        if (request.headers.get('authorization') !== `Bearer ${valid}`) {
+          throw new HttpError('unauthorized', 'Send a valid bearer token.')
+        }
+        return valid
+      },
+    })
+    const served = await serveEmitter(kind, emitter)
+    cleanups.push(
+      () => served.close(),
+      () => emitter.close(),
+    )
+    let token = 'token-1'
+    const statuses: number[] = []
+    const client = createClient(events, `${served.url}/events`, {
+      headers: () => ({ authorization: `Bearer ${token}` }),
+      reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
+      onHttpError: (error) => {
+        statuses.push(error.status)
+        if (error.status !== 401) return undefined
+        token = valid
+        return 'retry'
+      },
+    })
+    cleanups.push(() => client.close())
+    const notes: string[] = []
+    client.on('note', ({ text }) => notes.push(text))
+    await until(() => client.status.state === 'open', 'the connection')
+    emitter.emit('note', { text: 'one' })
+    await until(() => notes.length === 1, 'the first event')
+    // The token expires and the stream drops: the next connect is refused once.
+    valid = 'token-2'
+    served.dropAll()
+    emitter.emit('note', { text: 'two' })
+    await until(() => notes.length === 2, 'the event after the refresh')
+    expect(statuses).toEqual([401])
+    expect(notes).toEqual(['one', 'two'])
   })
 
   it('resumes from the bookmark when it was dropped before any event', async () => {
