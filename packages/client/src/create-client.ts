@@ -116,7 +116,9 @@ const rethrow = (error: unknown): void => {
  * See https://html.spec.whatwg.org/multipage/server-sent-events.html
  *
  * In browsers it reconnects at once when the page comes back `online` or becomes
- * visible with a stream that looks dead; it never closes streams of hidden pages.
+ * visible with a stream that looks dead (silent for longer than the announced
+ * heartbeat plus 5 s): the one case where it does not wait out the backoff or the
+ * server's `retry:`. It never closes streams of hidden pages.
  *
  * @example
  * const client = createClient(events, '/events', { topics: ['room:lobby'] })

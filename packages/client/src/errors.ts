@@ -55,6 +55,11 @@ export class HttpError extends TidingsError<'http_status' | 'content_type'> {
  * the network level (`network`), the stream went silent past the idle timeout
  * (`idle_timeout`), or the `headers` function threw (`headers`). The original
  * error, when there is one, is the `cause`. Retried with backoff.
+ *
+ * @example
+ * client.on('tidings:error', (error) => {
+ *   if (error instanceof ConnectionError && !error.willRetry) showOffline()
+ * })
  */
 export class ConnectionError extends TidingsError<'network' | 'idle_timeout' | 'headers'> {
   override name = 'ConnectionError'

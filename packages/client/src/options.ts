@@ -29,6 +29,11 @@ export interface FetchLikeResponse {
 /**
  * A minimal structural `fetch`: the global `fetch` of browsers, Node >= 20, Deno,
  * Bun and workers fits, and so does any wrapper (proxies, custom agents, mocks).
+ *
+ * @example
+ * import { fetch as undiciFetch, ProxyAgent } from 'undici'
+ * const dispatcher = new ProxyAgent('http://proxy:8080')
+ * createClient(events, url, { fetch: (url, init) => undiciFetch(url, { ...init, dispatcher }) })
  */
 export type FetchLike = (url: string, init: FetchLikeInit) => Promise<FetchLikeResponse>
 
@@ -47,7 +52,16 @@ export type DebugInfo =
   /** An event a replay repeated (dropped: its id is not after the last one processed). */
   | { readonly type: 'duplicate'; readonly event: string; readonly id: string }
 
-/** Options of `createClient`. */
+/**
+ * Options of `createClient`. All optional.
+ *
+ * @example
+ * createClient(events, 'https://api.example.com/events', {
+ *   topics: ['room:lobby'],
+ *   headers: async () => ({ authorization: `Bearer ${await getToken()}` }),
+ *   onHttpError: (error) => (error.status === 401 ? 'retry' : undefined),
+ * })
+ */
 export interface ClientOptions {
   /** Topics to subscribe to (sent as repeated `topic` query parameters). */
   topics?: readonly string[] | undefined

@@ -3,6 +3,10 @@
  * jitter, never sooner than the server's `retry:` field (or `Retry-After`), and
  * back to the first step after a healthy connection.
  * See https://html.spec.whatwg.org/multipage/server-sent-events.html#reestablish-the-connection
+ *
+ * @example
+ * // Retry quickly at first, at most every 10 s, and give up after 20 failures in a row.
+ * createClient(events, '/events', { reconnect: { initialDelayMs: 250, maxDelayMs: 10_000, maxAttempts: 20 } })
  */
 export interface ReconnectOptions {
   /**

@@ -11,6 +11,12 @@ import type { ClientError } from './errors.js'
  *   counted since the last healthy connection) starts in `delayMs` and stays in
  *   this state until it opens;
  * - `closed`: for good, by `close()`, the `signal`, an HTTP 204, or a fatal `error`.
+ *
+ * @example
+ * client.on('tidings:status', (status) => {
+ *   if (status.state === 'reconnecting') banner(`Reconnecting in ${status.delayMs} ms`)
+ *   if (status.state === 'closed' && status.error) banner(status.error.message)
+ * })
  */
 export type ClientStatus =
   | { readonly state: 'connecting' }
