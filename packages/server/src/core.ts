@@ -1,7 +1,7 @@
 import { type AnyContract, formatEventId } from '@tidings/schema'
 import type { Connection, DisconnectReason } from './connection.js'
 import { Cors, type HeaderList } from './cors.js'
-import { HttpError, isHttpError } from './errors.js'
+import { HttpError, type HttpErrorCode, httpStatus, isHttpError } from './errors.js'
 import {
   concatBytes,
   gapBlock,
@@ -98,7 +98,8 @@ export class Core {
     }
     this.#cors?.apply(headers, origin)
     const body = JSON.stringify({ error: { code: error.code, message: error.message } })
-    return { status: error.status, headers, body }
+    // By code, not `error.status`: the error may come from another copy of this package.
+    return { status: httpStatus(error.code), headers, body }
   }
 
   /** The answer to `OPTIONS`: CORS preflight headers when the origin is allowed. */
@@ -170,7 +171,12 @@ export class Core {
       }
       return { principal, subscription }
     } catch (error) {
-      if (isHttpError(error)) return error
+      if (isHttpError(error)) {
+        // One from another copy of this package: rebuild it so handlers can branch on the class.
+        if (error instanceof HttpError) return error
+        const foreign = error as { code: HttpErrorCode; message: string }
+        return new HttpError(foreign.code, foreign.message, { cause: error })
+      }
       this.reportError(error)
       return new HttpError('internal', 'The server failed to authorise this request.', {
         cause: error,

@@ -208,3 +208,17 @@ describe('createEmitter', () => {
     expect(emitter.stats().connections).toBe(0)
   })
 })
+
+describe('authorize refusals', () => {
+  it('honours an HttpError-shaped refusal from another copy of the package', async () => {
+    const emitter = createEmitter(events, {
+      authorize: () => {
+        throw Object.assign(new Error('Go away.'), { name: 'HttpError', code: 'forbidden' })
+      },
+    })
+    const response = await emitter.fetch(new Request('http://test.local/'))
+    expect(response.status).toBe(403)
+    expect(await response.json()).toEqual({ error: { code: 'forbidden', message: 'Go away.' } })
+    await emitter.close()
+  })
+})

@@ -38,8 +38,13 @@ export class HttpError extends TidingsError<HttpErrorCode> {
 
   /** The HTTP status this error is answered with. */
   get status(): number {
-    return STATUS[this.code]
+    return httpStatus(this.code)
   }
+}
+
+/** The HTTP status of an error code (500 for a code this copy does not know). */
+export function httpStatus(code: string): number {
+  return Object.hasOwn(STATUS, code) ? STATUS[code as HttpErrorCode] : 500
 }
 
 /** True for an {@link HttpError}, across realms and duplicated installs too. */
