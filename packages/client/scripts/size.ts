@@ -65,6 +65,16 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     ['@tidings/client (with eventemitter3 + schema parts)', await measureClient()],
     ['@tidings/client own code only', await measureOwnCode()],
   ]
+  const dependency = (contents: string) => measure({ contents, external: ['zod'] })
+  rows.push(
+    ['eventemitter3 alone', await dependency(`export { default } from 'eventemitter3'`)],
+    [
+      '@tidings/schema parts the client uses, alone',
+      await dependency(
+        `export { createParser, hasEvent, parseEventId, validatePayload, ContractError, ParseError, TidingsError, ValidationError } from '@tidings/schema'`,
+      ),
+    ],
+  )
   if (process.argv.includes('--peers')) {
     for (const name of Object.keys(PEERS)) rows.push([name, await measurePeer(name)])
   }
