@@ -1,4 +1,5 @@
 import http from 'node:http'
+import net from 'node:net'
 import { defineEvents } from '@tidings/schema'
 import { createEmitter, type DisconnectInfo, type Emitter, HttpError } from '@tidings/server'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -44,6 +45,28 @@ describe.each(HANDLERS)('%s handler', (kind) => {
     emitter.emit('tick', { n: 2 })
     expect(await stream.next()).toEqual({ event: 'tick', data: '{"n":2}', id: 'ep-2' })
     stream.close()
+  })
+
+  it.runIf(kind === 'node')('sends Connection: keep-alive only on HTTP/1.1', async () => {
+    const emitter = createEmitter(events)
+    const { port } = await start(emitter)
+    const head = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.write('GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n')
+      })
+      let text = ''
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1')
+        if (text.includes('tidings heartbeat=')) {
+          socket.destroy()
+          resolve(text)
+        }
+      })
+      socket.on('error', reject)
+    })
+    expect(head).toMatch(/^HTTP\/1\.1 200/)
+    expect(head.toLowerCase()).not.toContain('connection: keep-alive')
+    expect(head.toLowerCase()).toContain('content-type: text/event-stream; charset=utf-8')
   })
 
   it('routes topics: subscribers get their topics and broadcasts, each once', async () => {

@@ -71,7 +71,7 @@ function finish(
   const opened = core.open(admitted, (id, principal, group) => {
     ;(res as unknown as Writable).writeHead(
       200,
-      core.streamHeaders(origin, req.httpVersionMajor === 1),
+      core.streamHeaders(origin, req.httpVersionMajor === 1 && req.httpVersionMinor === 1),
     )
     return new NodeConnection(core.hub, id, principal, group, res)
   })
