@@ -265,6 +265,21 @@ describe('createParser', () => {
       expect(events).toEqual(['a', 'b', 'nested'])
     })
 
+    it('may throw before a CR that ends the chunk: its LF in the next chunk still pairs with it', () => {
+      const events: string[] = []
+      const parser = createParser({
+        onEvent: (event) => events.push(event.data),
+        onComment: () => {
+          throw new Error('handler failed')
+        },
+      })
+      expect(() => parser.feed(': boom\ndata: a\r')).toThrow('handler failed')
+      parser.feed('\ndata: b\n\n')
+      expect(() => parser.feed(': boom\ndata: c\r')).toThrow('handler failed')
+      parser.feed('data: d\n\n')
+      expect(events).toEqual(['a\nb', 'c\nd'])
+    })
+
     it('may throw: the error propagates and the rest of the chunk is kept', () => {
       const events: string[] = []
       const parser = createParser({
@@ -290,7 +305,9 @@ describe('createParser', () => {
       parser.feed('data: 1234\n\n')
       expect(() => parser.feed('data: 12345\n\n')).toThrow(ParseError)
       for (const chunk of oneByOne('data: 1234\n\n')) parser.feed(chunk)
-      expect(outcome.events).toEqual([ev('1234'), ev('1234')])
+      parser.feed('data: 1234')
+      parser.feed('\r\n\r\n')
+      expect(outcome.events).toEqual([ev('1234'), ev('1234'), ev('1234')])
     })
 
     it('raises a typed error that says how to fix it', () => {
@@ -362,6 +379,15 @@ describe('createParser', () => {
       expect(outcome.events).toEqual([ev('ok')])
     })
 
+    it('drops an event that grows past the limit on a line split across chunks', () => {
+      const { parser, outcome } = collect({ maxLineLength: 20 })
+      parser.feed('data: 0123456789\n')
+      parser.feed('data: 01234')
+      expect(() => parser.feed('56789\n')).toThrow(ParseError)
+      parser.feed('data: same block\n\ndata: after\n\n')
+      expect(outcome.events).toEqual([ev('after')])
+    })
+
     it('counts a line split across chunks as a whole', () => {
       const { parser } = collect({ maxLineLength: 10 })
       parser.feed('data:')
@@ -426,6 +452,58 @@ describe('createParser', () => {
           },
         ),
         { numRuns: 500 },
+      )
+    })
+
+    it('loses and repeats nothing when callbacks throw, however the bytes are chunked', () => {
+      fc.assert(
+        fc.property(
+          streamBytes,
+          fc.array(fc.nat(), { maxLength: 12 }),
+          fc.integer({ min: 1, max: 3 }),
+          (stream, points, every) => {
+            const outcome: Outcome = { events: [], retries: [], comments: [], lastEventId: '' }
+            let calls = 0
+            const fail = () => {
+              calls++
+              if (calls % every === 0) throw new Error('handler failed')
+            }
+            const parser = createParser({
+              onEvent: ({ event, data, id }) => {
+                outcome.events.push({ event, data, id })
+                fail()
+              },
+              onRetry: (ms) => {
+                outcome.retries.push(ms)
+                fail()
+              },
+              onComment: (text) => {
+                outcome.comments.push(text)
+                fail()
+              },
+            })
+            const feed = (chunk: Uint8Array | string) => {
+              try {
+                parser.feed(chunk)
+              } catch (error) {
+                expect(error).toHaveProperty('message', 'handler failed')
+                // The rest of the chunk waits in the parser: drain it.
+                for (let i = 0; i < stream.length + 2; i++) {
+                  try {
+                    parser.feed('')
+                    break
+                  } catch (again) {
+                    expect(again).toHaveProperty('message', 'handler failed')
+                  }
+                }
+              }
+            }
+            for (const chunk of cut(stream, points)) feed(chunk)
+            outcome.lastEventId = parser.lastEventId
+            expect(outcome).toEqual(reference(stream))
+          },
+        ),
+        { numRuns: 300 },
       )
     })
 

@@ -92,9 +92,11 @@ export interface Parser {
 }
 
 const LF = 0x0a
+const CR = 0x0d
 const COLON = 0x3a
 const SPACE = 0x20
 const BOM = 0xfeff
+const LINE_ENDS = /\r\n?/g
 
 // Discard states after a size-limit error: the rest of the over-long line, then
 // every line up to the blank line that ends the broken block.
@@ -177,8 +179,8 @@ export function createParser(options: ParserOptions): Parser {
   // The previous chunk ended with CR: an LF starting the next one is its other half.
   let skipLF = false
   let discard = KEEP
+  // The standard's data buffer: every `data` value followed by LF.
   let data = ''
-  let hasData = false
   let eventType = ''
   let idBuffer = options.lastEventId ?? ''
   let lastEventId = idBuffer
@@ -209,9 +211,9 @@ export function createParser(options: ParserOptions): Parser {
    * so when a callback (or the size limit) throws, `text.slice(position)` is
    * exactly what is left; it goes to the backlog for the next `feed`.
    */
-  const parse = (text: string): void => {
-    const length = text.length
+  const parse = (input: string): void => {
     const gen = generation
+    let text = input
     let position = 0
     if (!started) {
       started = true
@@ -221,79 +223,103 @@ export function createParser(options: ParserOptions): Parser {
       skipLF = false
       if (text.charCodeAt(position) === LF) position++
     }
-    let head = pending
+    // The loop below looks for LF only. CRLF line ends are handled there by
+    // dropping the CR before the LF. A CR alone also ends a line, and no value
+    // can hold one, so text with such CRs is rewritten to LF line ends first (a
+    // CR ending the text may yet be the first half of a CRLF: see skipLF).
+    let crlf = false
+    let endsWithCR = false
+    let cr = text.indexOf('\r', position)
+    if (cr !== -1) {
+      crlf = true
+      endsWithCR = text.charCodeAt(text.length - 1) === CR
+      while (cr !== -1 && text.charCodeAt(cr + 1) === LF) cr = text.indexOf('\r', cr + 2)
+      if (cr !== -1) text = text.replace(LINE_ENDS, '\n')
+    }
+    const length = text.length
     let mode = discard
     let buffer = data
-    let filled = hasData
     let type = eventType
     let id = idBuffer
-    let done = false
-    parsing = true
     try {
-      let nextLF = text.indexOf('\n', position)
-      let nextCR = text.indexOf('\r', position)
-      for (;;) {
-        if (nextLF !== -1 && nextLF < position) nextLF = text.indexOf('\n', position)
-        let end = nextLF
-        if (nextCR !== -1) {
-          if (nextCR < position) nextCR = text.indexOf('\r', position)
-          if (nextCR !== -1 && (end === -1 || nextCR < end)) end = nextCR
+      if (pending.length !== 0 || mode === SKIP_LINE) {
+        // Finish the line an earlier chunk began: parse it on its own.
+        const end = text.indexOf('\n', position)
+        if (end === -1) {
+          if (mode === KEEP) {
+            if (pending.length + length - position > max) {
+              pending = ''
+              position = length
+              mode = SKIP_LINE
+              buffer = ''
+              type = ''
+              throw tooLong('a line')
+            }
+            pending += text.slice(position)
+          }
+          position = length
+          return
         }
-        if (end === -1) break
         const lineStart = position
         position = end + 1
-        if (end === nextCR) {
-          if (position === length) skipLF = true
-          else if (text.charCodeAt(position) === LF) position++
-        }
-
-        if (mode !== KEEP) {
-          if (mode === SKIP_LINE) mode = SKIP_BLOCK
-          else if (lineStart === end && head === '') {
-            mode = KEEP
-            lastEventId = id
-          }
-          head = ''
-          continue
-        }
-
-        // The line is src[start, stop). src[stop] is CR, LF or past the end, never
-        // a letter or a colon, so the field-name checks below never read past it.
-        let src = text
-        let start = lineStart
-        let stop = end
-        if (head !== '') {
-          if (head.length + end - lineStart > max) {
-            head = ''
+        if (mode === SKIP_LINE) {
+          mode = SKIP_BLOCK
+        } else {
+          const head = pending
+          pending = ''
+          const size = end - lineStart - (crlf && text.charCodeAt(end - 1) === CR ? 1 : 0)
+          if (head.length + size > max) {
             mode = SKIP_BLOCK
             buffer = ''
-            filled = false
             type = ''
             throw tooLong('a line')
           }
-          src = head + text.slice(lineStart, end)
-          head = ''
-          start = 0
-          stop = src.length
-        } else if (end - lineStart > max) {
+          try {
+            parse(head + text.slice(lineStart, position))
+          } finally {
+            mode = discard
+            buffer = data
+            type = eventType
+            id = idBuffer
+          }
+          if (generation !== gen) return
+        }
+      }
+
+      for (;;) {
+        const next = text.indexOf('\n', position)
+        if (next === -1) break
+        const start = position
+        position = next + 1
+        // The line is text[start, end); text[end] is CR or LF.
+        const end = crlf && next > start && text.charCodeAt(next - 1) === CR ? next - 1 : next
+
+        if (mode !== KEEP) {
+          // Skipping the block broken by a size-limit error, up to its blank line.
+          if (mode === SKIP_LINE) mode = SKIP_BLOCK
+          else if (start === end) {
+            mode = KEEP
+            lastEventId = id
+          }
+          continue
+        }
+        if (end - start > max) {
           mode = SKIP_BLOCK
           buffer = ''
-          filled = false
           type = ''
           throw tooLong('a line')
         }
 
-        if (start === stop) {
+        if (start === end) {
           // A blank line: the "dispatch the event" steps.
           lastEventId = id
-          if (filled) {
+          if (buffer.length !== 0) {
             const event: ParsedEvent = {
-              event: type === '' ? 'message' : type,
-              data: buffer,
-              id: id === '' ? undefined : id,
+              event: type.length === 0 ? 'message' : type,
+              data: buffer.slice(0, -1),
+              id: id.length === 0 ? undefined : id,
             }
             buffer = ''
-            filled = false
             type = ''
             onEvent(event)
             if (generation !== gen) return
@@ -305,100 +331,101 @@ export function createParser(options: ParserOptions): Parser {
 
         // Field names are compared in place and case-sensitively. A name ends at
         // a colon or at the end of the line (a field with no colon has an empty
-        // value); any other name is an unknown field, which is ignored.
-        const first = src.charCodeAt(start)
+        // value); any other name is an unknown field, which is ignored. text[end]
+        // is not a letter or a colon, so no check reads past the line.
+        const first = text.charCodeAt(start)
         if (first === 0x64 /* d */) {
           if (
-            src.charCodeAt(start + 1) !== 0x61 ||
-            src.charCodeAt(start + 2) !== 0x74 ||
-            src.charCodeAt(start + 3) !== 0x61
+            text.charCodeAt(start + 1) !== 0x61 ||
+            text.charCodeAt(start + 2) !== 0x74 ||
+            text.charCodeAt(start + 3) !== 0x61
           ) {
             continue
           }
-          let value = ''
-          if (start + 4 !== stop) {
-            if (src.charCodeAt(start + 4) !== COLON) continue
-            value = src.slice(src.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5, stop)
+          let from = end
+          if (start + 4 !== end) {
+            if (text.charCodeAt(start + 4) !== COLON) continue
+            from = text.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5
           }
-          if (!filled) {
-            if (text.charCodeAt(position) === LF) {
-              // The block's only data line, right before the blank line: dispatch
-              // at once instead of going through the data buffer.
-              position++
-              lastEventId = id
-              const event: ParsedEvent = {
-                event: type === '' ? 'message' : type,
-                data: value,
-                id: id === '' ? undefined : id,
-              }
-              type = ''
-              onEvent(event)
-              if (generation !== gen) return
-              continue
-            }
-            buffer = value
-            filled = true
-          } else {
-            if (buffer.length + value.length >= max) {
-              mode = SKIP_BLOCK
-              buffer = ''
-              filled = false
-              type = ''
-              throw tooLong('an event')
-            }
-            buffer = `${buffer}\n${value}`
+          if (buffer.length + end - from > max) {
+            mode = SKIP_BLOCK
+            buffer = ''
+            type = ''
+            throw tooLong('an event')
           }
+          const after = text.charCodeAt(position)
+          // (A CR left in the text always starts a CRLF.)
+          if (after === LF || after === CR) {
+            // A blank line follows, the usual case: dispatch at once, without
+            // adding an LF to the data buffer only to remove it again.
+            position += after === LF ? 1 : 2
+            lastEventId = id
+            const value = text.slice(from, end)
+            const event: ParsedEvent = {
+              event: type.length === 0 ? 'message' : type,
+              data: buffer.length === 0 ? value : buffer + value,
+              id: id.length === 0 ? undefined : id,
+            }
+            buffer = ''
+            type = ''
+            onEvent(event)
+            if (generation !== gen) return
+            continue
+          }
+          // The standard's data buffer: each value followed by LF.
+          buffer += end === next ? text.slice(from, position) : `${text.slice(from, end)}\n`
         } else if (first === 0x65 /* e */) {
           if (
-            src.charCodeAt(start + 1) !== 0x76 ||
-            src.charCodeAt(start + 2) !== 0x65 ||
-            src.charCodeAt(start + 3) !== 0x6e ||
-            src.charCodeAt(start + 4) !== 0x74
+            text.charCodeAt(start + 1) !== 0x76 ||
+            text.charCodeAt(start + 2) !== 0x65 ||
+            text.charCodeAt(start + 3) !== 0x6e ||
+            text.charCodeAt(start + 4) !== 0x74
           ) {
             continue
           }
-          if (start + 5 === stop) {
+          if (start + 5 === end) {
             type = ''
             continue
           }
-          if (src.charCodeAt(start + 5) !== COLON) continue
-          const from = src.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6
-          type = src.slice(from, stop)
+          if (text.charCodeAt(start + 5) !== COLON) continue
+          type = text.slice(text.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6, end)
         } else if (first === 0x69 /* i */) {
-          if (src.charCodeAt(start + 1) !== 0x64) continue
-          if (start + 2 === stop) {
+          if (text.charCodeAt(start + 1) !== 0x64) continue
+          if (start + 2 === end) {
             id = ''
             continue
           }
-          if (src.charCodeAt(start + 2) !== COLON) continue
-          const from = src.charCodeAt(start + 3) === SPACE ? start + 4 : start + 3
-          const value = src.slice(from, stop)
+          if (text.charCodeAt(start + 2) !== COLON) continue
+          const value = text.slice(
+            text.charCodeAt(start + 3) === SPACE ? start + 4 : start + 3,
+            end,
+          )
           if (value.indexOf('\0') === -1) id = value
         } else if (first === 0x72 /* r */) {
           // `retry` with no colon has an empty value, which is not digits: ignored.
           if (
-            src.charCodeAt(start + 1) !== 0x65 ||
-            src.charCodeAt(start + 2) !== 0x74 ||
-            src.charCodeAt(start + 3) !== 0x72 ||
-            src.charCodeAt(start + 4) !== 0x79 ||
-            src.charCodeAt(start + 5) !== COLON ||
+            text.charCodeAt(start + 1) !== 0x65 ||
+            text.charCodeAt(start + 2) !== 0x74 ||
+            text.charCodeAt(start + 3) !== 0x72 ||
+            text.charCodeAt(start + 4) !== 0x79 ||
+            text.charCodeAt(start + 5) !== COLON ||
             onRetry === undefined
           ) {
             continue
           }
-          const from = src.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6
-          let digits = from < stop
-          for (let i = from; digits && i < stop; i++) {
-            const code = src.charCodeAt(i)
+          const from = text.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6
+          let digits = from < end
+          for (let i = from; digits && i < end; i++) {
+            const code = text.charCodeAt(i)
             digits = code >= 0x30 && code <= 0x39
           }
           if (!digits) continue
-          const ms = Number(src.slice(from, stop))
+          const ms = Number(text.slice(from, end))
           onRetry(Math.min(ms, Number.MAX_SAFE_INTEGER))
           if (generation !== gen) return
         } else if (first === COLON) {
           if (onComment === undefined) continue
-          onComment(src.slice(src.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1, stop))
+          onComment(text.slice(text.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1, end))
           if (generation !== gen) return
         }
       }
@@ -409,30 +436,30 @@ export function createParser(options: ParserOptions): Parser {
           // Skipped, but remembered as begun so that its end is not a blank line.
           mode = SKIP_LINE
         } else if (mode === KEEP) {
-          if (head.length + length - position > max) {
-            head = ''
+          if (length - position > max) {
+            position = length
             mode = SKIP_LINE
             buffer = ''
-            filled = false
             type = ''
-            position = length
             throw tooLong('a line')
           }
-          head = position === 0 && head === '' ? text : head + text.slice(position)
+          pending = position === 0 ? text : text.slice(position)
         }
         position = length
       }
-      done = true
     } finally {
-      parsing = false
       if (generation === gen) {
-        pending = head
         discard = mode
         data = buffer
-        hasData = filled
         eventType = type
         idBuffer = id
-        if (!done && position < length) backlog = text.slice(position) + backlog
+        if (position < length) {
+          // Left by an exception: parsed by the next feed, CR restored.
+          const rest = text.slice(position, endsWithCR ? -1 : length)
+          backlog = (endsWithCR ? `${rest}\r` : rest) + backlog
+        } else if (endsWithCR) {
+          skipLF = true
+        }
       }
     }
   }
@@ -440,18 +467,21 @@ export function createParser(options: ParserOptions): Parser {
   /** Parses text in order with whatever is still to parse. */
   const run = (chunk: string): void => {
     if (parsing) {
+      // From a callback: parsed once the current text is.
       backlog += chunk
       return
     }
-    let text = chunk
-    if (backlog !== '') {
-      text = backlog + text
-      backlog = ''
-    }
-    while (text !== '') {
-      parse(text)
-      text = backlog
-      backlog = ''
+    let text = backlog.length === 0 ? chunk : backlog + chunk
+    backlog = ''
+    parsing = true
+    try {
+      while (text.length !== 0) {
+        parse(text)
+        text = backlog
+        backlog = ''
+      }
+    } finally {
+      parsing = false
     }
   }
 
@@ -511,7 +541,6 @@ export function createParser(options: ParserOptions): Parser {
       skipLF = false
       discard = KEEP
       data = ''
-      hasData = false
       eventType = ''
       idBuffer = resetOptions?.lastEventId ?? ''
       lastEventId = idBuffer
