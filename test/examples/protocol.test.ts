@@ -57,9 +57,8 @@ describe('docs/protocol.md samples', () => {
 
   it('writes events as id, event and data lines', async () => {
     const response = await fetch(base)
+    // The response has arrived, so the stream is open: the event arrives live.
     const reading = read(response, 2)
-    // Emitted once the stream is open, so it arrives live.
-    await new Promise((resolve) => setTimeout(resolve, 50))
     const id = emitter.emit('server-time', { time: 1764010000000 })
     const text = await reading
     expect(text.split('\n\n')[1]).toBe(`id:${id}\nevent:server-time\ndata:{"time":1764010000000}`)
