@@ -43,7 +43,9 @@ function raw(server: Server): Contender {
 }
 
 /** Events of one tick joined into one `Buffer`, written once per connection (see EXPERIMENTS). */
-function rawTick(server: Server, closeDelimited: boolean): Contender {
+function rawTick(server: Server, mode: 'plain' | 'cork' | 'close'): Contender {
+  const closeDelimited = mode === 'close'
+  const cork = mode === 'cork'
   const responses = new Set<import('node:http').ServerResponse>()
   server.on('request', (_req, res) => {
     // Without Transfer-Encoding (and without Content-Length) Node ends the body by closing.
@@ -57,7 +59,15 @@ function rawTick(server: Server, closeDelimited: boolean): Contender {
   const flush = (): void => {
     const chunk = Buffer.from(pending.join(''))
     pending = []
-    for (const res of responses) res.write(chunk)
+    if (cork) {
+      for (const res of responses) {
+        res.cork()
+        res.write(chunk)
+        res.uncork()
+      }
+    } else {
+      for (const res of responses) res.write(chunk)
+    }
   }
   return {
     path: '/events',
@@ -127,8 +137,10 @@ export async function createContender(name: ContenderName, server: Server): Prom
     case 'socket.io':
       return socketIo(server)
     case 'raw-tick':
-      return rawTick(server, false)
+      return rawTick(server, 'plain')
+    case 'raw-tick-cork':
+      return rawTick(server, 'cork')
     case 'raw-tick-close':
-      return rawTick(server, true)
+      return rawTick(server, 'close')
   }
 }

@@ -8,11 +8,13 @@ export const CONTENDERS = ['raw', 'tidings', 'better-sse', 'socket.io'] as const
 /**
  * Variants of the raw loop that isolate where a fan-out's time goes; run them by naming them in
  * `BENCH_ONLY`. `raw-tick`: the events of one tick joined into one `Buffer`, one `res.write` per
- * connection per tick (Tidings' strategy without Tidings). `raw-tick-close`: the same on a
+ * connection per tick (Tidings' strategy without Tidings). `raw-tick-cork`: the same, each write
+ * between `res.cork()` and `res.uncork()`, so Node sends it at once instead of scheduling one
+ * `process.nextTick` per response to uncork. `raw-tick-close`: the same as `raw-tick` on a
  * close-delimited body (no chunked framing, so Node writes straight to the socket without
  * corking it for a tick).
  */
-export const EXPERIMENTS = ['raw-tick', 'raw-tick-close'] as const
+export const EXPERIMENTS = ['raw-tick', 'raw-tick-cork', 'raw-tick-close'] as const
 export type ContenderName = (typeof CONTENDERS)[number] | (typeof EXPERIMENTS)[number]
 export const ALL_CONTENDERS: readonly ContenderName[] = [...CONTENDERS, ...EXPERIMENTS]
 
