@@ -84,4 +84,26 @@ describe('in headless Chromium', () => {
     expect(pageErrors).toEqual([])
     await page.close()
   })
+
+  it('reconnects at once when the page comes back online, without waiting out the backoff', async () => {
+    const page = await browser.context.newPage()
+    await page.goto(`${served.url}/?slow`)
+    await page.waitForFunction(() => tidings.statuses.includes('open'), undefined, {
+      timeout: 20_000,
+    })
+    const requests = lastEventIds.length
+    await browser.context.setOffline(true)
+    served.dropAll()
+    await page.waitForFunction(() => tidings.statuses.at(-1) === 'reconnecting', undefined, {
+      timeout: 20_000,
+    })
+    emitter.emit('server-time', { time: 99 })
+    await browser.context.setOffline(false)
+    // The backoff says a minute; the online event brings it back well before.
+    await page.waitForFunction(() => tidings.received.some((r) => r.time === 99), undefined, {
+      timeout: 20_000,
+    })
+    expect(lastEventIds.length).toBe(requests + 1)
+    await page.close()
+  })
 })
