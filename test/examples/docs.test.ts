@@ -71,6 +71,21 @@ function extract(doc: string): Snippet[] {
 
 const snippets = docs.flatMap(extract)
 
+/** The anchors GitHub gives a Markdown file's headings. */
+function anchors(file: string): Set<string> {
+  const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '')
+  const slugs = new Set<string>()
+  for (const match of text.matchAll(/^#{1,6} (.+)$/gm)) {
+    const slug = match[1]!
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-')
+    slugs.add(slug)
+  }
+  return slugs
+}
+
 function compilerOptions(): ts.CompilerOptions {
   const path = join(ROOT, 'tsconfig.base.json')
   const { config, error } = ts.readConfigFile(path, ts.sys.readFile)
@@ -95,15 +110,19 @@ describe('docs', () => {
     }
   })
 
-  it('links only to files that exist', () => {
+  it('links only to files and headings that exist', () => {
     const broken: string[] = []
     for (const doc of docs) {
       const text = readFileSync(doc, 'utf8').replace(/```[\s\S]*?```/g, '')
-      for (const match of text.matchAll(/\]\(([^)\s#]+)(#[^)\s]*)?\)/g)) {
+      for (const match of text.matchAll(/\]\(([^)\s#]*)(?:#([^)\s]*))?\)/g)) {
         const target = match[1]!
+        const anchor = match[2]
         if (/^[a-z]+:/i.test(target)) continue
-        if (!existsSync(resolve(dirname(doc), target)))
-          broken.push(`${relative(ROOT, doc)} -> ${target}`)
+        const file = target === '' ? doc : resolve(dirname(doc), target)
+        if (!existsSync(file)) broken.push(`${relative(ROOT, doc)} -> ${target}`)
+        else if (anchor && file.endsWith('.md') && !anchors(file).has(anchor)) {
+          broken.push(`${relative(ROOT, doc)} -> ${target}#${anchor}`)
+        }
       }
     }
     expect(broken).toEqual([])
