@@ -167,6 +167,13 @@ describe('createParser', () => {
     expect(outcome.events).toEqual([ev('b')])
   })
 
+  it('needs only onEvent', () => {
+    const events: string[] = []
+    const parser = createParser({ onEvent: (event) => events.push(event.data) })
+    parser.feed(': hello\nretry: 100\ndata: a\n\n')
+    expect(events).toEqual(['a'])
+  })
+
   it('accepts text and bytes', () => {
     const { parser, outcome } = collect()
     parser.feed('data: a\n\n')

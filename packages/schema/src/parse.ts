@@ -69,6 +69,11 @@ export interface Parser {
    * the chunk are dispatched before `feed` returns; an unfinished line or event
    * waits for the next chunk. Do not mix bytes and text within one stream.
    *
+   * Feed bytes when you can: then the parser decodes exactly as the standard
+   * says. Text is taken as decoded already; one leading U+FEFF is still stripped
+   * from it, in case its decoder kept the BOM (Node's `string_decoder` does).
+   * Text from a decoder that already stripped the BOM would lose a second one.
+   *
    * @throws {ParseError} when a line or an event exceeds `maxLineLength`. The rest
    * of the chunk is kept: the next `feed` call (even `feed('')`) continues with it.
    * An exception thrown by a callback propagates the same way.
