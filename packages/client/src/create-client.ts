@@ -170,6 +170,7 @@ export function createClient<TContract extends AnyContract>(
     emit('tidings:status', next)
   }
   const gap = (info: GapInfo): void => emit(GAP_EVENT, info)
+  const report = (error: unknown): void => emit('tidings:error', error)
   const debug = (info: DebugInfo): void => {
     try {
       onDebug?.(info)
@@ -225,18 +226,15 @@ export function createClient<TContract extends AnyContract>(
     try {
       payload = contract.codec.decode(data)
     } catch (cause) {
-      emit(
-        'tidings:error',
-        new ValidationError(event, [{ message: `cannot decode data: ${cause}` }], id),
-      )
+      report(new ValidationError(event, [{ message: `cannot decode data: ${cause}` }], id))
       return
     }
     try {
       const result = validatePayload(contract, event, payload)
       if (result.success) emit(event, result.value, { id, event })
-      else emit('tidings:error', new ValidationError(event, result.issues, id))
+      else report(new ValidationError(event, result.issues, id))
     } catch (error) {
-      emit('tidings:error', error)
+      report(error)
     }
   }
 
@@ -283,7 +281,7 @@ export function createClient<TContract extends AnyContract>(
         parser.feed(rest)
         break
       } catch (error) {
-        emit('tidings:error', error)
+        report(error)
       }
     }
     // A block with an id but no data (a Tidings bookmark) dispatches nothing, yet
@@ -362,7 +360,7 @@ export function createClient<TContract extends AnyContract>(
     }
     attempt++
     retry &&= attempt <= (reconnect.maxAttempts ?? Number.POSITIVE_INFINITY)
-    if (error) emit('tidings:error', decided(error, retry))
+    if (error) report(decided(error, retry))
     if (closed) return
     if (!retry) return finish(error)
     const delayMs = wakeNow ? 0 : backoffDelay(reconnect, attempt, floor)
