@@ -18,8 +18,9 @@ export interface ChatAppOptions {
   rateLimit?: { max: number; windowMs: number }
   /**
    * How long a nickname with no open stream still counts as online, so a page
-   * that reconnects (or reloads) does not flap "left" / "joined".
-   * @defaultValue 2000
+   * that reconnects (or reloads) does not flap "left" / "joined". Longer than a
+   * typical reconnection: the server's `retry:` hint alone is up to 4.5 s.
+   * @defaultValue 5000
    */
   presenceGraceMs?: number
   /**
@@ -113,7 +114,7 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
  */
 export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   const rateLimit = options.rateLimit ?? { max: 5, windowMs: 5000 }
-  const graceMs = options.presenceGraceMs ?? 2000
+  const graceMs = options.presenceGraceMs ?? 5000
 
   // Presence: open streams per nickname; "leave" waits out the grace period.
   const streams = new Map<string, number>()
