@@ -75,6 +75,7 @@ export class Hub {
     const pending = this.#pending
     if (pending.length === 0) return
     this.#pending = []
+    if (this.#groups.size === 0) return
     let broadcastOnly = true
     let total = 0
     for (const entry of pending) {

@@ -1,4 +1,5 @@
 import { createEpoch, encodeEvent, formatEventId } from '@tidings/schema'
+import { toBytes } from './frames.js'
 import { type HistoryEntry, type HistoryStore, matchesTopics, type NewEntry } from './history.js'
 
 /** Limits of the in-memory history. */
@@ -22,8 +23,6 @@ export interface MemoryHistoryOptions {
 interface StoredEntry extends HistoryEntry {
   readonly at: number
 }
-
-const encoder = new TextEncoder()
 
 /**
  * The embedded history: the newest events in memory, bounded by count and age.
@@ -82,7 +81,7 @@ export function createMemoryHistory(options: MemoryHistoryOptions = {}): History
     append({ event, data, topics }: NewEntry): HistoryEntry {
       const seq = head + 1
       const id = formatEventId(epoch, seq)
-      const chunk = encoder.encode(encodeEvent({ id, event, data }))
+      const chunk = toBytes(encodeEvent({ id, event, data }))
       head = seq
       const entry: StoredEntry = { seq, id, topics, chunk, at: now() }
       if (maxEvents > 0) {
