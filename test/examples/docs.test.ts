@@ -128,6 +128,22 @@ describe('docs', () => {
     expect(broken).toEqual([])
   })
 
+  it('lists only types the packages export', () => {
+    const stale: string[] = []
+    for (const pkg of ['server', 'client']) {
+      const index = readFileSync(join(ROOT, 'packages', pkg, 'src', 'index.ts'), 'utf8')
+      const exported = new Set(index.match(/[A-Za-z_]\w*/g))
+      const doc = readFileSync(join(ROOT, 'docs', 'reference', `${pkg}.md`), 'utf8')
+      const types = doc.split(/^## Types$/m)[1] ?? ''
+      for (const row of types.split('\n').filter((line) => line.startsWith('| `'))) {
+        for (const [, name] of row.split('|')[1]!.matchAll(/`([A-Za-z_]\w*)/g)) {
+          if (!exported.has(name!)) stale.push(`docs/reference/${pkg}.md: ${name}`)
+        }
+      }
+    }
+    expect(stale).toEqual([])
+  })
+
   it('keeps the README commands true', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
     expect(readme).toContain('npm install && npm run demo')
