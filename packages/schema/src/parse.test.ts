@@ -174,6 +174,21 @@ describe('createParser', () => {
     expect(events).toEqual(['a'])
   })
 
+  it('turns a sequence cut short by an invalid lead byte into U+FFFD at once', () => {
+    // CE needs one more byte but FF follows: U+FFFD for each, as in one stream,
+    // even though the chunk ends after FF and the next starts with continuation
+    // bytes (which CE must not take).
+    const stream = Uint8Array.of(
+      ...bytes('data:'),
+      ...[0x90, 0xf4, 0xe0, 0xbb, 0xed, 0xf0, 0xbf, 0x8a, 0xf4, 0xef, 0xce, 0xff],
+      ...[0xa6, 0x9f, 0x87, 0x90, 0xa0],
+      0x0a,
+      0x0a,
+    )
+    expect(feedAll(cut(stream, [10, 17]))).toEqual(reference(stream))
+    expect(reference(stream).events[0]?.data).toBe('\uFFFD'.repeat(14))
+  })
+
   it('accepts text and bytes', () => {
     const { parser, outcome } = collect()
     parser.feed('data: a\n\n')
@@ -417,6 +432,27 @@ describe('createParser', () => {
           },
         ),
         { numRuns: 400 },
+      )
+    })
+
+    it('decodes invalid UTF-8 like one streaming decoder, however it is cut', () => {
+      // Bytes that start, continue, break or never form sequences, cut often, so
+      // that chunks alternate between ASCII and not (and so between decoders).
+      const edgy = fc.oneof(
+        fc.constantFrom(0x0a, 0x3a, 0x41, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2),
+        fc.constantFrom(0xce, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff),
+        fc.integer({ min: 0, max: 255 }),
+      )
+      fc.assert(
+        fc.property(
+          fc.array(edgy, { maxLength: 80 }),
+          fc.array(fc.nat(), { maxLength: 40 }),
+          (body, points) => {
+            const stream = Uint8Array.of(...bytes('data:'), ...body, 0x0a, 0x0a)
+            expect(feedAll(cut(stream, points))).toEqual(reference(stream))
+          },
+        ),
+        { numRuns: 2000 },
       )
     })
 

@@ -161,10 +161,10 @@ export function createParser(options: ParserOptions): Parser {
   }
 
   // Decoding. The parser completes characters split across chunks itself and
-  // decodes only whole characters, so it can pick a decoder per chunk: Node's
-  // non-streaming `decode` is several times faster on ASCII, its streaming one
-  // faster on other text (and using `stream: true` even once loses the fast path
-  // for good). `ignoreBOM` keeps U+FEFF, so that the parser strips exactly one,
+  // decodes only whole characters, so it can pick a decoder per chunk. That is
+  // for speed only: in Node, a decoder never used with `stream: true` has a fast
+  // path several times faster on ASCII, and one that has been is faster on
+  // other text. `ignoreBOM` keeps U+FEFF, so that the parser strips exactly one,
   // at the very start of the stream, as the standard's "UTF-8 decode" does.
   const wholeDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
   let streamDecoder: TextDecoder | undefined
@@ -203,8 +203,14 @@ export function createParser(options: ParserOptions): Parser {
     if (lastWasAscii) {
       text = wholeDecoder.decode(bytes)
     } else {
-      streamDecoder ??= new TextDecoder('utf-8', { ignoreBOM: true })
-      text = streamDecoder.decode(bytes, { stream: true })
+      if (streamDecoder === undefined) {
+        streamDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
+        streamDecoder.decode(new Uint8Array(0), { stream: true })
+      }
+      // Flushed every time: `bytes` may still end with a sequence its last byte
+      // cut short (the carry starts at that lead byte), which must become U+FFFD
+      // now, as it would in one stream, not wait for the next chunk.
+      text = streamDecoder.decode(bytes)
     }
     lastWasAscii = text.length === bytes.length
     return text
