@@ -197,7 +197,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
           if (set.size === 0 && responses.get(nick) === set) responses.delete(nick)
         })
       }
-      emitter.handle(req, res)
+      void emitter.handle(req, res)
     },
 
     async handleMessages(req, res) {

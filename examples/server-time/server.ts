@@ -33,7 +33,7 @@ export function createClockApp(options: ClockAppOptions = {}): ClockApp {
   emitter.emit('server-time', { time: Date.now() })
   return {
     handle: (req, res) => {
-      emitter.handle(req, res)
+      void emitter.handle(req, res)
     },
     close: async () => {
       clearInterval(timer)
