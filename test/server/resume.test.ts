@@ -2,24 +2,13 @@ import { defineEvents, type ParsedEvent } from '@tidings/schema'
 import { createEmitter } from '@tidings/server'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { seededRandom as random } from '../support/random.js'
 import { HANDLERS, openStream, type Served, type Stream, serveEmitter, until } from './support.js'
 
 const events = defineEvents({
   tick: z.object({ n: z.number() }),
   done: z.object({}),
 })
-
-/** A small seeded PRNG (mulberry32), so every run reconnects at the same points. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const TOPICS = ['a', 'b', 'c'] as const
 const TOTAL = 3000

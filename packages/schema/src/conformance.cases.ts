@@ -1,3 +1,4 @@
+import { seededRandom } from '../../../test/support/random.js'
 /**
  * Conformance cases for the `text/event-stream` parser: a raw stream and exactly
  * what a parser following the WHATWG HTML standard reports for it. Written from
@@ -469,21 +470,9 @@ export const conformanceCases: readonly ConformanceCase[] = [
   },
 ]
 
-/** A small seeded generator (mulberry32), so every failure replays exactly. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Splits at random points, with an occasional empty chunk in between. */
 export function* randomSplits<T extends string | Uint8Array>(whole: T, seed: number): Generator<T> {
-  const random = seeded(seed)
+  const random = seededRandom(seed)
   let position = 0
   while (position < whole.length) {
     if (random() < 0.05) yield whole.slice(position, position) as T
