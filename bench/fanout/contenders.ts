@@ -43,7 +43,7 @@ function raw(server: Server): Contender {
 }
 
 /** Events of one tick joined into one `Buffer`, written once per connection (see EXPERIMENTS). */
-function rawTick(server: Server, mode: 'plain' | 'cork' | 'close'): Contender {
+function rawTick(server: Server, mode: 'plain' | 'cork' | 'close' | 'immediate'): Contender {
   const closeDelimited = mode === 'close'
   const cork = mode === 'cork'
   const responses = new Set<import('node:http').ServerResponse>()
@@ -74,7 +74,10 @@ function rawTick(server: Server, mode: 'plain' | 'cork' | 'close'): Contender {
     wire: 'sse',
     subscribers: () => responses.size,
     emit(payload) {
-      if (pending.length === 0) queueMicrotask(flush)
+      if (pending.length === 0) {
+        if (mode === 'immediate') setImmediate(flush)
+        else queueMicrotask(flush)
+      }
       pending.push(`id:${payload.seq}\nevent:${EVENT_NAME}\ndata:${JSON.stringify(payload)}\n\n`)
     },
     stats: () => ({}),
@@ -142,5 +145,7 @@ export async function createContender(name: ContenderName, server: Server): Prom
       return rawTick(server, 'cork')
     case 'raw-tick-close':
       return rawTick(server, 'close')
+    case 'raw-tick-immediate':
+      return rawTick(server, 'immediate')
   }
 }

@@ -53,11 +53,12 @@ const config = {
   sizes: envList('BENCH_N', '100,2000').map(Number),
   idleN: envInt('BENCH_IDLE_N', 5000),
   idleBaseN: envInt('BENCH_IDLE_BASE_N', 100),
-  durationMs: envInt('BENCH_DURATION_MS', 4000),
+  durationMs: envInt('BENCH_DURATION_MS', 3000),
   warmupMs: envInt('BENCH_WARMUP_MS', 1000),
-  latencyMs: envInt('BENCH_LATENCY_MS', 4000),
+  latencyMs: envInt('BENCH_LATENCY_MS', 3000),
   rate: envInt('BENCH_RATE', 10),
   burst: envInt('BENCH_BURST', 10),
+  split: process.env.BENCH_EMIT === 'split',
   maxPendingPerConn: envInt('BENCH_MAX_PENDING_KIB', 16) * 1024,
   runs: Math.max(1, envInt('BENCH_RUNS', 3)),
   idleRuns: envInt('BENCH_IDLE_RUNS', 1),
@@ -320,6 +321,7 @@ async function fanout(
     await pair.server.call({
       cmd: 'full-start',
       burst: config.burst,
+      split: config.split,
       maxPendingBytes: config.maxPendingPerConn * n,
     })
     await sleep(config.warmupMs)
@@ -514,7 +516,7 @@ async function main(): Promise<void> {
   console.log(
     [
       `fan-out bench: ${config.contenders.join(', ')}; N = ${config.sizes.join(', ')}; idle N = ${config.idleN}; runs ${config.runs} (idle: ${Math.min(config.idleRuns, config.runs)})`,
-      `full rate: bursts of ${config.burst} events per setImmediate turn for ${config.durationMs} ms (after ${config.warmupMs} ms warm-up), gated at ${config.maxPendingPerConn / 1024} KiB mean unsent per socket`,
+      `full rate: bursts of ${config.burst} events per setImmediate turn${config.split ? ' (each event from its own setImmediate callback)' : ''} for ${config.durationMs} ms (after ${config.warmupMs} ms warm-up), gated at ${config.maxPendingPerConn / 1024} KiB mean unsent per socket`,
       `latency: ${config.rate} events/s for ${config.latencyMs} ms; node ${process.version}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); load avg ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,

@@ -12,9 +12,16 @@ export const CONTENDERS = ['raw', 'tidings', 'better-sse', 'socket.io'] as const
  * between `res.cork()` and `res.uncork()`, so Node sends it at once instead of scheduling one
  * `process.nextTick` per response to uncork. `raw-tick-close`: the same as `raw-tick` on a
  * close-delimited body (no chunked framing, so Node writes straight to the socket without
- * corking it for a tick).
+ * corking it for a tick). `raw-tick-immediate`: `raw-tick` flushed in `setImmediate` instead of a
+ * microtask, so events emitted from separate callbacks of one loop turn still share a write (see
+ * `BENCH_EMIT=split`).
  */
-export const EXPERIMENTS = ['raw-tick', 'raw-tick-cork', 'raw-tick-close'] as const
+export const EXPERIMENTS = [
+  'raw-tick',
+  'raw-tick-cork',
+  'raw-tick-close',
+  'raw-tick-immediate',
+] as const
 export type ContenderName = (typeof CONTENDERS)[number] | (typeof EXPERIMENTS)[number]
 export const ALL_CONTENDERS: readonly ContenderName[] = [...CONTENDERS, ...EXPERIMENTS]
 
@@ -56,7 +63,7 @@ export interface CpuTime {
 
 export type ServerRequest =
   | { cmd: 'subscribers' }
-  | { cmd: 'full-start'; burst: number; maxPendingBytes: number }
+  | { cmd: 'full-start'; burst: number; split: boolean; maxPendingBytes: number }
   | { cmd: 'mark' }
   | { cmd: 'full-stop' }
   | { cmd: 'paced'; rate: number; durationMs: number }

@@ -48,13 +48,18 @@ function pendingBytes(): number {
 
 const full = { running: false, emitted: 0, bursts: 0, gated: 0 }
 
-function fullRate(burst: number, maxPendingBytes: number): void {
+/**
+ * Emits `burst` events per turn of the event loop: from one callback, or (`split`) each from its
+ * own `setImmediate` callback, as events caused by separate I/O callbacks would be.
+ */
+function fullRate(burst: number, split: boolean, maxPendingBytes: number): void {
   const loop = (): void => {
     if (!full.running) return
     if (pendingBytes() > maxPendingBytes) {
       full.gated += 1
     } else {
-      for (let i = 0; i < burst; i++) emitOne()
+      if (split) for (let i = 0; i < burst; i++) setImmediate(emitOne)
+      else for (let i = 0; i < burst; i++) emitOne()
       full.emitted += burst
       full.bursts += 1
     }
@@ -93,7 +98,7 @@ serveRpc<ServerRequest>(async (request) => {
       return contender.subscribers()
     case 'full-start':
       Object.assign(full, { running: true, emitted: 0, bursts: 0, gated: 0 })
-      fullRate(request.burst, request.maxPendingBytes)
+      fullRate(request.burst, request.split, request.maxPendingBytes)
       return null
     case 'mark':
       return {
