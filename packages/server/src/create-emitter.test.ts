@@ -154,8 +154,8 @@ describe('createEmitter', () => {
     emitter.emit('tick', { n: 1 })
     emitter.emit('tick', { n: 2 })
     await new Promise((resolve) => setImmediate(resolve))
-    // The handler resumes in a microtask queued before the end-of-tick flush of
-    // the next emit: the pending event is in history AND in the live queue.
+    // The handler resumes before the flush of the next emit: the pending event
+    // is in history AND in the live queue.
     const pending = open(emitter, '', { 'Last-Event-ID': 'ep-1' })
     emitter.emit('tick', { n: 3 })
     const stream = reader(await pending)

@@ -49,6 +49,8 @@ function setup() {
   return { hub, connect, gone, failures }
 }
 
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
 describe('Hub', () => {
   it('coalesces the events of a tick into one write per connection, filtered by topic', async () => {
     const { hub, connect } = setup()
@@ -59,7 +61,7 @@ describe('Hub', () => {
     hub.publish(entry(1))
     hub.publish(entry(2, ['a']))
     hub.publish(entry(3, ['b', 'a']))
-    await Promise.resolve()
+    await nextTurn()
     expect(a.text()).toBe('123')
     expect(b.text()).toBe('13')
     expect(none.text()).toBe('1')
@@ -67,12 +69,26 @@ describe('Hub', () => {
     expect(a.chunks[0]).toBe(a2.chunks[0])
   })
 
+  it('coalesces events published from separate callbacks of one event-loop turn', async () => {
+    const { hub, connect } = setup()
+    const a = connect([])
+    hub.publish(entry(1))
+    await Promise.resolve()
+    hub.publish(entry(2))
+    await new Promise<void>((resolve) => queueMicrotask(resolve))
+    hub.publish(entry(3))
+    expect(a.chunks).toHaveLength(0)
+    await nextTurn()
+    expect(a.chunks).toHaveLength(1)
+    expect(a.text()).toBe('123')
+  })
+
   it('hands a lone event over without copying it', async () => {
     const { hub, connect } = setup()
     const a = connect([])
     const e = entry(1)
     hub.publish(e)
-    await Promise.resolve()
+    await nextTurn()
     expect(a.chunks[0]).toBe(e.chunk)
   })
 
@@ -96,7 +112,7 @@ describe('Hub', () => {
     const bad = connect([], Thrower)
     const good = connect([])
     hub.publish(entry(1))
-    await Promise.resolve()
+    await nextTurn()
     expect(good.text()).toBe('1')
     expect(bad.closed).toBe(true)
     expect(gone).toEqual(['error'])
