@@ -15,9 +15,9 @@ import {
   ValidationError,
   validatePayload,
 } from '@tidings/schema'
-import EventEmitter from 'eventemitter3'
 import { type ClientError, ConnectionError, decided, HttpError } from './errors.js'
 import { createFetchTransport } from './fetch-transport.js'
+import { createListeners } from './listeners.js'
 import type { ClientOptions, DebugInfo } from './options.js'
 import { backoffDelay } from './reconnect.js'
 import type { ClientStatus, LifecycleEvents } from './status.js'
@@ -83,7 +83,6 @@ export interface Client<TContract extends AnyContract> {
   close(): void
 }
 
-type Listener = (...args: unknown[]) => void
 type GlobalLike = {
   addEventListener?: (type: string, listener: () => void) => void
   removeEventListener?: (type: string, listener: () => void) => void
@@ -93,6 +92,8 @@ type GlobalLike = {
 // Report an error thrown by application code the way EventTarget does, without
 // stopping the stream: `reportError` where the platform has it (browsers, Deno),
 // else an asynchronous rethrow (Node: an uncaught exception, as for any listener).
+const DEBUG = 'tidings:debug'
+
 const rethrow = (error: unknown): void => {
   const { reportError } = globalThis as { reportError?: (error: unknown) => void }
   if (reportError) reportError(error)
@@ -131,9 +132,8 @@ export function createClient<TContract extends AnyContract>(
   url: string | URL,
   options: ClientOptions = {},
 ): Client<TContract> {
-  const { reconnect = {}, onDebug, onHttpError, signal, idleTimeoutMs } = options
-  const emitter = new EventEmitter()
-  const wrappers = new WeakMap<object, Listener>()
+  const { reconnect = {}, onHttpError, signal, idleTimeoutMs } = options
+  const listeners = createListeners(rethrow)
   const transport = createFetchTransport(
     options.fetch ?? ((input, init) => fetch(input, init)),
     options.credentials,
@@ -162,22 +162,16 @@ export function createClient<TContract extends AnyContract>(
   let fresh = false
   let parserId: string | undefined
 
-  const emit = (name: string, ...args: unknown[]): void => {
-    emitter.emit(name, ...args)
-  }
+  const { emit } = listeners
   const setStatus = (next: ClientStatus): void => {
     status = next
     emit('tidings:status', next)
   }
   const gap = (info: GapInfo): void => emit(GAP_EVENT, info)
   const report = (error: unknown): void => emit('tidings:error', error)
-  const debug = (info: DebugInfo): void => {
-    try {
-      onDebug?.(info)
-    } catch (error) {
-      rethrow(error)
-    }
-  }
+  // Through the listeners for their error isolation; no contract name starts with `tidings:`.
+  const debug = (info: DebugInfo): void => emit(DEBUG, info)
+  if (options.onDebug) listeners.on(DEBUG, options.onDebug)
   const idleTimeout = (): number => idleTimeoutMs ?? (heartbeat && heartbeat * 2 + 5000)
 
   const onEvent = ({ event, data, id }: ParsedEvent): void => {
@@ -248,28 +242,23 @@ export function createClient<TContract extends AnyContract>(
         const ms = Number(text.slice(HELLO_COMMENT_PREFIX.length))
         if (ms > 0) {
           heartbeat = ms
-          armIdle()
+          checkIdle()
         }
       }
     },
     maxLineLength: options.maxLineLength,
   })
 
-  const armIdle = (): void => {
-    clearTimeout(idleTimer)
-    const ms = idleTimeout()
-    if (ms > 0 && controller) idleTimer = setTimeout(checkIdle, ms)
-  }
   // One timer per connection, re-armed for the remaining time rather than reset on
   // every chunk. Date.now() (not a monotonic clock) so that a page frozen in the
   // background finds its stream stale when it thaws.
   const checkIdle = (): void => {
-    const left = lastActivity + idleTimeout() - Date.now()
+    clearTimeout(idleTimer)
+    const ms = idleTimeout()
+    const left = lastActivity + ms - Date.now()
+    if (!ms || !controller) return
     if (left > 0) idleTimer = setTimeout(checkIdle, left)
-    else
-      controller?.abort(
-        new ConnectionError('idle_timeout', `No data for ${idleTimeout()} ms; reconnecting.`),
-      )
+    else controller.abort(new ConnectionError('idle_timeout', `No data for ${ms} ms`))
   }
 
   const onData = (chunk: Uint8Array | string): void => {
@@ -327,7 +316,7 @@ export function createClient<TContract extends AnyContract>(
           everOpened = true
           lastActivity = Date.now()
           setStatus({ state: 'open' })
-          armIdle()
+          checkIdle()
         },
         onData,
       ))
@@ -359,7 +348,7 @@ export function createClient<TContract extends AnyContract>(
       floor = Math.max(floor, error.retryAfterMs ?? 0)
     }
     attempt++
-    retry &&= attempt <= (reconnect.maxAttempts ?? Number.POSITIVE_INFINITY)
+    retry &&= attempt <= (reconnect.maxAttempts ?? attempt)
     if (error) report(decided(error, retry))
     if (closed) return
     if (!retry) return finish(error)
@@ -405,25 +394,6 @@ export function createClient<TContract extends AnyContract>(
     if (!closed) finish()
   }
 
-  const wrap = (handler: object): Listener => {
-    let listener = wrappers.get(handler)
-    if (!listener) {
-      listener = (...args) => {
-        try {
-          ;(handler as Listener)(...args)
-        } catch (error) {
-          rethrow(error)
-        }
-      }
-      wrappers.set(handler, listener)
-    }
-    return listener
-  }
-  const off = (name: string, handler: object): void => {
-    const listener = wrappers.get(handler)
-    if (listener) emitter.off(name, listener)
-  }
-
   if (signal?.aborted) finish()
   else {
     signal?.addEventListener('abort', close)
@@ -439,14 +409,14 @@ export function createClient<TContract extends AnyContract>(
 
   return {
     on(name, handler) {
-      emitter.on(name, wrap(handler))
-      return () => off(name, handler)
+      listeners.on(name, handler)
+      return () => listeners.off(name, handler)
     },
     once(name, handler) {
-      emitter.once(name, wrap(handler))
-      return () => off(name, handler)
+      listeners.on(name, handler, true)
+      return () => listeners.off(name, handler)
     },
-    off,
+    off: listeners.off,
     get status() {
       return status
     },

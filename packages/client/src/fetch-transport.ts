@@ -41,7 +41,8 @@ const EVENT_STREAM = /^\s*text\/event-stream\s*(;|$)/i
 // `Retry-After` is delay-seconds or an HTTP date; an unreadable value is ignored.
 const retryAfter = (value: string | null): number | undefined => {
   if (!value) return undefined
-  const ms = /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now()
+  const seconds = Number(value)
+  const ms = seconds >= 0 ? seconds * 1000 : Date.parse(value) - Date.now()
   return Number.isNaN(ms) ? undefined : Math.max(0, ms)
 }
 
@@ -71,7 +72,7 @@ export const createFetchTransport = (
         ...(credentials && { credentials }),
       })
     } catch (cause) {
-      throw new ConnectionError('network', `Could not connect to ${url}.`, { cause })
+      throw new ConnectionError('network', `Cannot reach ${url}`, { cause })
     }
     const { status, body } = response
     if (status === 204) return false
@@ -83,16 +84,16 @@ export const createFetchTransport = (
         ? new HttpError(
             'content_type',
             status,
-            `Expected Content-Type text/event-stream from ${url}, got "${type}".`,
+            `${url} sent Content-Type "${type}", not text/event-stream`,
           )
         : new HttpError(
             'http_status',
             status,
-            `${url} answered HTTP ${status} instead of 200.`,
+            `${url} answered HTTP ${status}`,
             retryAfter(response.headers.get('retry-after')),
           )
     }
-    if (!body) throw new ConnectionError('network', `${url} answered without a body.`)
+    if (!body) throw new ConnectionError('network', `${url} sent no body`)
     const reader = body.getReader()
     // Not every fetch errors the body when the signal aborts: cancel it ourselves,
     // so an aborted connection never leaves a read pending.
@@ -107,7 +108,7 @@ export const createFetchTransport = (
         try {
           result = await reader.read()
         } catch (cause) {
-          throw new ConnectionError('network', `The event stream from ${url} broke.`, { cause })
+          throw new ConnectionError('network', `The stream from ${url} broke`, { cause })
         }
         if (result.done || signal.aborted) return true
         onData(result.value)
