@@ -14,6 +14,7 @@ type PageState = {
 }
 declare const tidings: PageState
 declare const client: { readonly lastEventId: string | undefined }
+declare const workerErrors: string[]
 
 describe('in headless Chromium', () => {
   const emitter = createEmitter(events, { retryMs: 10 })
@@ -22,23 +23,40 @@ describe('in headless Chromium', () => {
   let browser: Awaited<ReturnType<typeof launchChromium>>
 
   beforeAll(async () => {
-    const bundle = await build({
-      entryPoints: [fileURLToPath(new URL('./fixtures/browser-app.ts', import.meta.url))],
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
-      conditions: ['@tidings/source'],
-      write: false,
-      logLevel: 'silent',
-    })
-    const script = bundle.outputFiles[0]?.text ?? ''
+    const bundle = async (name: string) => {
+      const result = await build({
+        entryPoints: [fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url))],
+        bundle: true,
+        format: 'iife',
+        platform: 'browser',
+        target: 'es2022',
+        conditions: ['@tidings/source'],
+        write: false,
+        logLevel: 'silent',
+      })
+      return result.outputFiles[0]?.text ?? ''
+    }
+    const scripts: Record<string, string> = {
+      '/app.js': await bundle('browser-app'),
+      '/worker.js': await bundle('browser-worker'),
+    }
     served = await serveNode((req, res) => {
+      const script = scripts[req.url ?? '']
       if (req.url?.startsWith('/events')) {
         lastEventIds.push(req.headers['last-event-id'] as string | undefined)
         void emitter.handle(req, res)
-      } else if (req.url === '/app.js') {
+      } else if (script !== undefined) {
         res.writeHead(200, { 'content-type': 'text/javascript' }).end(script)
+      } else if (req.url === '/worker') {
+        // The page only relays what the worker posts; the client runs in the worker.
+        res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end(
+            '<!doctype html><title>tidings worker</title><script>' +
+              "globalThis.workerErrors = []; const worker = new Worker('/worker.js');" +
+              'worker.onmessage = (e) => { globalThis.tidings = e.data };' +
+              'worker.onerror = (e) => { globalThis.workerErrors.push(e.message) };</script>',
+          )
       } else {
         res
           .writeHead(200, { 'content-type': 'text/html' })
@@ -81,6 +99,40 @@ describe('in headless Chromium', () => {
     expect(state.errors.every((e) => e.startsWith('ConnectionError'))).toBe(true)
     // The reconnect sent the id of the last event processed before the drop.
     expect(lastEventIds.slice(0, 2)).toEqual([undefined, before])
+    expect(pageErrors).toEqual([])
+    await page.close()
+  })
+
+  it('runs in a Web Worker: typed events, and a resume after the server drops it', async () => {
+    const page = await browser.context.newPage()
+    const pageErrors: string[] = []
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    const requests = lastEventIds.length
+    await page.goto(`${served.url}/worker`)
+    await page.waitForFunction(
+      () => (globalThis as { tidings?: PageState }).tidings?.statuses.includes('open'),
+      undefined,
+      {
+        timeout: 20_000,
+      },
+    )
+    emitter.emit('server-time', { time: 101 })
+    emitter.emit('stamped', { at: '2026-11-24T13:00:00.000Z' })
+    await page.waitForFunction(() => tidings.stamped.length === 1, undefined, { timeout: 20_000 })
+    const before = await page.evaluate(
+      () => (tidings as PageState & { lastEventId: string }).lastEventId,
+    )
+
+    served.dropAll()
+    emitter.emit('server-time', { time: 102 })
+    await page.waitForFunction(() => tidings.received.length >= 2, undefined, { timeout: 20_000 })
+
+    const state = await page.evaluate(() => tidings)
+    expect(state.received.map((r) => r.time)).toEqual([101, 102])
+    expect(state.stamped).toEqual(['2026-11-24T13:00:00.000Z'])
+    expect(state.statuses.slice(0, 3)).toEqual(['connecting', 'open', 'reconnecting'])
+    expect(lastEventIds.slice(requests, requests + 2)).toEqual([undefined, before])
+    expect(await page.evaluate(() => workerErrors)).toEqual([])
     expect(pageErrors).toEqual([])
     await page.close()
   })
