@@ -102,6 +102,14 @@ const COLON = 0x3a
 const SPACE = 0x20
 const BOM = 0xfeff
 const LINE_ENDS = /\r\n?/g
+const DIGITS = /^\d+$/
+// The fields the standard knows, by their first character.
+const FIELDS: Record<number, string | undefined> = {
+  100: 'data',
+  101: 'event',
+  105: 'id',
+  114: 'retry',
+}
 
 // Discard states after a size-limit error: the rest of the over-long line, then
 // every line up to the blank line that ends the broken block.
@@ -116,16 +124,33 @@ const SKIP_BLOCK = 2
  */
 function incompleteTail(bytes: Uint8Array): number {
   const end = bytes.length
-  const limit = end > 3 ? end - 3 : 0
-  for (let i = end - 1; i >= limit; i--) {
+  for (let i = end - 1; i >= 0 && i >= end - 3; i--) {
     const byte = bytes[i]!
-    if (byte < 0x80) return end
-    if (byte < 0xc0) continue
+    if (byte < 0x80) break
     // Carrying an invalid sequence too is harmless: it is decoded with the bytes
     // that follow, which gives the same U+FFFD a streaming decoder would.
-    return end - i >= (byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2) ? end : i
+    if (byte >= 0xc0) return end - i < (byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2) ? i : end
   }
   return end
+}
+
+/** Whether `text` holds `name` at `start`; its first character is known to match. */
+function hasName(text: string, start: number, name: string): boolean {
+  for (let k = 1; k < name.length; k++) {
+    if (text.charCodeAt(start + k) !== name.charCodeAt(k)) return false
+  }
+  return true
+}
+
+/**
+ * Where the value of a field whose name ends at `from` starts: `from` itself for
+ * a line with no colon, past the colon and one optional space, or -1 when the
+ * name goes on (an unknown field). `text[end]` is LF, so no check runs past the line.
+ */
+function valueStart(text: string, from: number, end: number): number {
+  if (from === end) return from
+  if (text.charCodeAt(from) !== COLON) return -1
+  return text.charCodeAt(from + 1) === SPACE ? from + 2 : from + 1
 }
 
 /**
@@ -149,31 +174,25 @@ function incompleteTail(bytes: Uint8Array): number {
  * // logs: ping 1 7
  */
 export function createParser(options: ParserOptions): Parser {
-  if (typeof options !== 'object' || options === null || typeof options.onEvent !== 'function') {
-    throw new TypeError(
-      'createParser expects an options object with an onEvent function. Did you mean `createParser({ onEvent: fn })`?',
-    )
+  if (typeof options?.onEvent !== 'function') {
+    throw new TypeError('Expected `createParser({ onEvent: fn })`.')
   }
-  const { onEvent, onRetry, onComment } = options
-  const max = options.maxLineLength ?? 1024 * 1024
-  if (!(max > 0)) {
-    throw new RangeError(`maxLineLength must be a positive number of characters: got ${max}.`)
-  }
+  const { onEvent, onRetry, onComment, maxLineLength: max = 1024 * 1024 } = options
+  if (!(max > 0)) throw new RangeError(`maxLineLength must be positive: got ${max}.`)
 
-  // Decoding. The parser completes characters split across chunks itself and
-  // decodes only whole characters, so it can pick a decoder per chunk. That is
-  // for speed only: in Node, a decoder never used with `stream: true` has a fast
-  // path several times faster on ASCII, and one that has been is faster on
-  // other text. `ignoreBOM` keeps U+FEFF, so that the parser strips exactly one,
-  // at the very start of the stream, as the standard's "UTF-8 decode" does.
-  const wholeDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
-  let streamDecoder: TextDecoder | undefined
+  // Whole characters only are decoded (an unfinished one waits in `carry`), so
+  // no decoder state spans chunks and each chunk can take the faster decoder:
+  // in Node one never used with `stream: true` is several times faster on
+  // ASCII, one that has been is faster on other text. `ignoreBOM` keeps U+FEFF,
+  // so that the parser strips exactly one, at the very start of the stream, as
+  // the standard's "UTF-8 decode" does.
+  const asciiDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  const otherDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  otherDecoder.decode(new Uint8Array(), { stream: true })
   let lastWasAscii = true
-  // The bytes of an unfinished character at the end of the previous chunk.
   let carry: Uint8Array | undefined
-
   let started = false
-  // Text of an unfinished line (never contains CR or LF).
+  // Text of an unfinished line (never holds CR or LF).
   let pending = ''
   // Text still to parse: left by an exception in the middle of a chunk, or fed
   // from inside a callback.
@@ -181,380 +200,208 @@ export function createParser(options: ParserOptions): Parser {
   let parsing = false
   // Bumped by reset(), so a parse running a callback that resets stops there.
   let generation = 0
-  // The previous chunk ended with CR: an LF starting the next one is its other half.
+  // The previous text ended with CR: an LF starting the next one is its other half.
   let skipLF = false
-  let discard = KEEP
-  // The standard's data buffer: every `data` value followed by LF.
+  let skip = KEEP
+  // The standard's buffers. `data` holds an LF after every value, so it is
+  // empty only until the block's first `data` field.
   let data = ''
-  let eventType = ''
-  let idBuffer = options.lastEventId ?? ''
-  let lastEventId = idBuffer
+  let type = ''
+  let id = options.lastEventId ?? ''
+  let lastEventId = id
 
-  const tooLong = (what: string): ParseError =>
-    new ParseError(
+  const tooLong = (what: string, next: number): ParseError => {
+    skip = next
+    data = ''
+    type = ''
+    return new ParseError(
       'line_too_long',
-      `The event stream sent ${what} longer than ${max} characters, so the parser dropped that event. ` +
-        'Raise maxLineLength if such events are expected.',
+      `The stream sent ${what} over maxLineLength (${max} characters); that event was dropped.`,
     )
+  }
 
-  const decodeWhole = (bytes: Uint8Array): string => {
-    if (bytes.length === 0) return ''
-    let text: string
-    if (lastWasAscii) {
-      text = wholeDecoder.decode(bytes)
-    } else {
-      if (streamDecoder === undefined) {
-        streamDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
-        streamDecoder.decode(new Uint8Array(0), { stream: true })
-      }
-      // Flushed every time: `bytes` may still end with a sequence its last byte
-      // cut short (the carry starts at that lead byte), which must become U+FFFD
-      // now, as it would in one stream, not wait for the next chunk.
-      text = streamDecoder.decode(bytes)
-    }
-    lastWasAscii = text.length === bytes.length
-    return text
+  const dispatch = (value: string): void => {
+    const event: ParsedEvent = { event: type || 'message', data: value, id: id || undefined }
+    data = ''
+    type = ''
+    onEvent(event)
   }
 
   /**
-   * Parses decoded text. The state lives in locals while the loop runs and is
-   * written back at the end. Positions move past a line before it is processed,
-   * so when a callback (or the size limit) throws, `text.slice(position)` is
+   * Parses decoded text. Positions move past a line before it is processed, so
+   * when a callback (or the size limit) throws, `text.slice(position)` is
    * exactly what is left; it goes to the backlog for the next `feed`.
    */
   const parse = (input: string): void => {
     const gen = generation
     let text = input
-    let position = 0
     if (!started) {
       started = true
-      if (text.charCodeAt(0) === BOM) position = 1
+      if (text.charCodeAt(0) === BOM) text = text.slice(1)
     }
-    if (skipLF) {
-      skipLF = false
-      if (text.charCodeAt(position) === LF) position++
-    }
-    // The loop below looks for LF only. CRLF line ends are handled there by
-    // dropping the CR before the LF. A CR alone also ends a line, and no value
-    // can hold one, so text with such CRs is rewritten to LF line ends first (a
-    // CR ending the text may yet be the first half of a CRLF: see skipLF).
-    let crlf = false
-    let endsWithCR = false
-    let cr = text.indexOf('\r', position)
-    if (cr !== -1) {
-      crlf = true
-      endsWithCR = text.charCodeAt(text.length - 1) === CR
-      while (cr !== -1 && text.charCodeAt(cr + 1) === LF) cr = text.indexOf('\r', cr + 2)
-      if (cr !== -1) text = text.replace(LINE_ENDS, '\n')
-    }
-    const length = text.length
-    let mode = discard
-    let buffer = data
-    let type = eventType
-    let id = idBuffer
+    if (skipLF && text.charCodeAt(0) === LF) text = text.slice(1)
+    skipLF = false
+    // A CR ending the text ends a line now; an LF starting the next is dropped.
+    const endsWithCR = text.charCodeAt(text.length - 1) === CR
+    if (text.includes('\r')) text = text.replace(LINE_ENDS, '\n')
+    let position = 0
     try {
-      if (pending.length !== 0 || mode === SKIP_LINE) {
-        // Finish the line an earlier chunk began: parse it on its own.
-        const end = text.indexOf('\n', position)
+      if (skip === SKIP_LINE || pending.length !== 0) {
+        // Only the new text is searched, so a long line fed in small chunks
+        // stays linear.
+        const end = text.indexOf('\n')
         if (end === -1) {
-          if (mode === KEEP) {
-            if (pending.length + length - position > max) {
+          position = text.length
+          if (skip === KEEP) {
+            if (pending.length + text.length > max) {
               pending = ''
-              position = length
-              mode = SKIP_LINE
-              buffer = ''
-              type = ''
-              throw tooLong('a line')
+              throw tooLong('a line', SKIP_LINE)
             }
-            pending += text.slice(position)
+            pending += text
           }
-          position = length
           return
         }
-        const lineStart = position
-        position = end + 1
-        if (mode === SKIP_LINE) {
-          mode = SKIP_BLOCK
+        if (skip === SKIP_LINE) {
+          skip = SKIP_BLOCK
+          position = end + 1
         } else {
-          const head = pending
+          // The line an earlier text began, parsed on its own: a concatenated
+          // text would be a slower string (a rope) for the whole loop.
+          const head = pending + text.slice(0, end + 1)
           pending = ''
-          const size = end - lineStart - (crlf && text.charCodeAt(end - 1) === CR ? 1 : 0)
-          if (head.length + size > max) {
-            mode = SKIP_BLOCK
-            buffer = ''
-            type = ''
-            throw tooLong('a line')
-          }
-          try {
-            parse(head + text.slice(lineStart, position))
-          } finally {
-            mode = discard
-            buffer = data
-            type = eventType
-            id = idBuffer
-          }
+          position = end + 1
+          parse(head)
           if (generation !== gen) return
         }
       }
-
-      for (;;) {
-        const next = text.indexOf('\n', position)
-        if (next === -1) break
+      for (let end = text.indexOf('\n', position); end !== -1; end = text.indexOf('\n', position)) {
         const start = position
-        position = next + 1
-        // The line is text[start, end); text[end] is CR or LF.
-        const end = crlf && next > start && text.charCodeAt(next - 1) === CR ? next - 1 : next
-
-        if (mode !== KEEP) {
+        position = end + 1
+        if (skip !== KEEP) {
           // Skipping the block broken by a size-limit error, up to its blank line.
-          if (mode === SKIP_LINE) mode = SKIP_BLOCK
-          else if (start === end) {
-            mode = KEEP
+          if (start === end) {
+            skip = KEEP
             lastEventId = id
           }
           continue
         }
-        if (end - start > max) {
-          mode = SKIP_BLOCK
-          buffer = ''
-          type = ''
-          throw tooLong('a line')
-        }
-
+        if (end - start > max) throw tooLong('a line', SKIP_BLOCK)
         if (start === end) {
           // A blank line: the "dispatch the event" steps.
           lastEventId = id
-          if (buffer.length !== 0) {
-            const event: ParsedEvent = {
-              event: type.length === 0 ? 'message' : type,
-              data: buffer.slice(0, -1),
-              id: id.length === 0 ? undefined : id,
-            }
-            buffer = ''
-            type = ''
-            onEvent(event)
-            if (generation !== gen) return
-          } else {
-            type = ''
-          }
-          continue
-        }
-
-        // Field names are compared in place and case-sensitively. A name ends at
-        // a colon or at the end of the line (a field with no colon has an empty
-        // value); any other name is an unknown field, which is ignored. text[end]
-        // is not a letter or a colon, so no check reads past the line.
-        const first = text.charCodeAt(start)
-        if (first === 0x64 /* d */) {
-          if (
-            text.charCodeAt(start + 1) !== 0x61 ||
-            text.charCodeAt(start + 2) !== 0x74 ||
-            text.charCodeAt(start + 3) !== 0x61
-          ) {
-            continue
-          }
-          let from = end
-          if (start + 4 !== end) {
-            if (text.charCodeAt(start + 4) !== COLON) continue
-            from = text.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5
-          }
-          if (buffer.length + end - from > max) {
-            mode = SKIP_BLOCK
-            buffer = ''
-            type = ''
-            throw tooLong('an event')
-          }
-          const after = text.charCodeAt(position)
-          // (A CR left in the text always starts a CRLF.)
-          if (after === LF || after === CR) {
-            // A blank line follows, the usual case: dispatch at once, without
-            // adding an LF to the data buffer only to remove it again.
-            position += after === LF ? 1 : 2
-            lastEventId = id
-            const value = text.slice(from, end)
-            const event: ParsedEvent = {
-              event: type.length === 0 ? 'message' : type,
-              data: buffer.length === 0 ? value : buffer + value,
-              id: id.length === 0 ? undefined : id,
-            }
-            buffer = ''
-            type = ''
-            onEvent(event)
-            if (generation !== gen) return
-            continue
-          }
-          // The standard's data buffer: each value followed by LF.
-          buffer += end === next ? text.slice(from, position) : `${text.slice(from, end)}\n`
-        } else if (first === 0x65 /* e */) {
-          if (
-            text.charCodeAt(start + 1) !== 0x76 ||
-            text.charCodeAt(start + 2) !== 0x65 ||
-            text.charCodeAt(start + 3) !== 0x6e ||
-            text.charCodeAt(start + 4) !== 0x74
-          ) {
-            continue
-          }
-          if (start + 5 === end) {
-            type = ''
-            continue
-          }
-          if (text.charCodeAt(start + 5) !== COLON) continue
-          type = text.slice(text.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6, end)
-        } else if (first === 0x69 /* i */) {
-          if (text.charCodeAt(start + 1) !== 0x64) continue
-          if (start + 2 === end) {
-            id = ''
-            continue
-          }
-          if (text.charCodeAt(start + 2) !== COLON) continue
-          const value = text.slice(
-            text.charCodeAt(start + 3) === SPACE ? start + 4 : start + 3,
-            end,
-          )
-          if (value.indexOf('\0') === -1) id = value
-        } else if (first === 0x72 /* r */) {
-          // `retry` with no colon has an empty value, which is not digits: ignored.
-          if (
-            text.charCodeAt(start + 1) !== 0x65 ||
-            text.charCodeAt(start + 2) !== 0x74 ||
-            text.charCodeAt(start + 3) !== 0x72 ||
-            text.charCodeAt(start + 4) !== 0x79 ||
-            text.charCodeAt(start + 5) !== COLON ||
-            onRetry === undefined
-          ) {
-            continue
-          }
-          const from = text.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6
-          let digits = from < end
-          for (let i = from; digits && i < end; i++) {
-            const code = text.charCodeAt(i)
-            digits = code >= 0x30 && code <= 0x39
-          }
-          if (!digits) continue
-          const ms = Number(text.slice(from, end))
-          onRetry(Math.min(ms, Number.MAX_SAFE_INTEGER))
-          if (generation !== gen) return
-        } else if (first === COLON) {
+          if (data.length === 0) type = ''
+          else dispatch(data.slice(0, -1))
+        } else if (text.charCodeAt(start) === COLON) {
           if (onComment === undefined) continue
           onComment(text.slice(text.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1, end))
-          if (generation !== gen) return
-        }
-      }
-
-      if (position < length) {
-        // An unfinished line: keep it for the next chunk, within the limit.
-        if (mode === SKIP_BLOCK) {
-          // Skipped, but remembered as begun so that its end is not a blank line.
-          mode = SKIP_LINE
-        } else if (mode === KEEP) {
-          if (length - position > max) {
-            position = length
-            mode = SKIP_LINE
-            buffer = ''
-            type = ''
-            throw tooLong('a line')
+        } else {
+          const first = text.charCodeAt(start)
+          const name =
+            first === 0x64
+              ? 'data'
+              : first === 0x65
+                ? 'event'
+                : first === 0x69
+                  ? 'id'
+                  : first === 0x72
+                    ? 'retry'
+                    : ''
+          // `data`, by far the most common field, is compared inline: faster.
+          const from = (
+            name === 'data'
+              ? text.charCodeAt(start + 1) === 0x61 &&
+                text.charCodeAt(start + 2) === 0x74 &&
+                text.charCodeAt(start + 3) === 0x61
+              : name !== '' && hasName(text, start, name)
+          )
+            ? valueStart(text, start + name.length, end)
+            : -1
+          if (from === -1) continue
+          if (name === 'data') {
+            if (data.length + end - from > max) throw tooLong('an event', SKIP_BLOCK)
+            if (text.charCodeAt(position) !== LF) {
+              data += text.slice(from, position)
+              continue
+            }
+            // A blank line follows, the usual case: dispatch at once, without
+            // adding an LF only to remove it again.
+            position++
+            lastEventId = id
+            dispatch(data + text.slice(from, end))
+          } else if (name === 'event') type = text.slice(from, end)
+          else if (name === 'id') {
+            const value = text.slice(from, end)
+            if (!value.includes('\0')) id = value
+          } else if (onRetry !== undefined) {
+            const value = text.slice(from, end)
+            if (DIGITS.test(value)) onRetry(Math.min(Number(value), Number.MAX_SAFE_INTEGER))
           }
-          pending = position === 0 ? text : text.slice(position)
         }
-        position = length
+        if (generation !== gen) return
+      }
+      if (position < text.length) {
+        // An unfinished line: kept for the next chunk, within the limit; while
+        // skipping, remembered as begun so that its end is not a blank line.
+        if (skip !== KEEP) skip = SKIP_LINE
+        else if (text.length - position > max) {
+          position = text.length
+          throw tooLong('a line', SKIP_LINE)
+        } else pending = text.slice(position)
+        position = text.length
       }
     } finally {
       if (generation === gen) {
-        discard = mode
-        data = buffer
-        eventType = type
-        idBuffer = id
-        if (position < length) {
+        if (position < text.length) {
           // Left by an exception: parsed by the next feed, CR restored.
-          const rest = text.slice(position, endsWithCR ? -1 : length)
-          backlog = (endsWithCR ? `${rest}\r` : rest) + backlog
-        } else if (endsWithCR) {
-          skipLF = true
-        }
+          backlog = (endsWithCR ? `${text.slice(position, -1)}\r` : text.slice(position)) + backlog
+        } else skipLF = endsWithCR
       }
-    }
-  }
-
-  /** Parses text in order with whatever is still to parse. */
-  const run = (chunk: string): void => {
-    if (parsing) {
-      // From a callback: parsed once the current text is.
-      backlog += chunk
-      return
-    }
-    let text = backlog.length === 0 ? chunk : backlog + chunk
-    backlog = ''
-    parsing = true
-    try {
-      while (text.length !== 0) {
-        parse(text)
-        text = backlog
-        backlog = ''
-      }
-    } finally {
-      parsing = false
     }
   }
 
   return {
     feed(chunk) {
-      if (typeof chunk === 'string') {
-        run(chunk)
-        return
-      }
-      let bytes = chunk
-      let head = ''
-      if (carry !== undefined) {
-        // Complete the character split by the previous chunk with the
-        // continuation bytes that start this one.
-        const lead = carry[0]!
-        const need = (lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2) - carry.length
-        let taken = 0
-        while (taken < need && taken < bytes.length && (bytes[taken]! & 0xc0) === 0x80) taken++
-        const piece = new Uint8Array(carry.length + taken)
-        piece.set(carry)
-        piece.set(bytes.subarray(0, taken), carry.length)
-        carry = undefined
-        if (taken === bytes.length && taken < need && incompleteTail(piece) === 0) {
-          carry = piece
-          return
+      let text = chunk
+      if (typeof text !== 'string') {
+        let bytes = text
+        if (carry !== undefined) {
+          bytes = new Uint8Array(carry.length + text.length)
+          bytes.set(carry)
+          bytes.set(text, carry.length)
+          carry = undefined
         }
-        head = wholeDecoder.decode(piece)
-        bytes = bytes.subarray(taken)
-      }
-      const cut = incompleteTail(bytes)
-      if (cut < bytes.length) {
+        const cut = incompleteTail(bytes)
         // Copied: the caller may reuse its buffer.
-        carry = bytes.slice(cut)
-        bytes = bytes.subarray(0, cut)
+        if (cut < bytes.length) carry = bytes.slice(cut)
+        text = (lastWasAscii ? asciiDecoder : otherDecoder).decode(bytes.subarray(0, cut))
+        lastWasAscii = text.length === cut
       }
-      const body = decodeWhole(bytes)
-      // `head` is one character or a few U+FFFD: it never ends a line, so
-      // parsing it alone can only fail on the size limit; keep `body` then.
-      if (head !== '') {
-        try {
-          run(head)
-        } catch (error) {
-          backlog += body
-          throw error
+      backlog += text
+      // From a callback: parsed once the current text is.
+      if (parsing) return
+      parsing = true
+      try {
+        while (backlog.length !== 0) {
+          const next = backlog
+          backlog = ''
+          parse(next)
         }
+      } finally {
+        parsing = false
       }
-      run(body)
     },
     reset(resetOptions) {
       generation++
-      streamDecoder = undefined
-      lastWasAscii = true
       carry = undefined
       started = false
       pending = ''
       backlog = ''
       skipLF = false
-      discard = KEEP
+      skip = KEEP
       data = ''
-      eventType = ''
-      idBuffer = resetOptions?.lastEventId ?? ''
-      lastEventId = idBuffer
+      type = ''
+      id = resetOptions?.lastEventId ?? ''
+      lastEventId = id
     },
     get lastEventId() {
       return lastEventId
