@@ -127,8 +127,8 @@ function incompleteTail(bytes: Uint8Array): number {
   for (let i = end - 1; i >= 0 && i >= end - 3; i--) {
     const byte = bytes[i]!
     if (byte < 0x80) break
-    // Carrying an invalid sequence too is harmless: it is decoded with the bytes
-    // that follow, which gives the same U+FFFD a streaming decoder would.
+    // An invalid sequence may count as unfinished too: harmless, the chunk then
+    // goes to the streaming decoder, which gives the right U+FFFD either way.
     if (byte >= 0xc0) return end - i < (byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2) ? i : end
   }
   return end
@@ -180,17 +180,15 @@ export function createParser(options: ParserOptions): Parser {
   const { onEvent, onRetry, onComment, maxLineLength: max = 1024 * 1024 } = options
   if (!(max > 0)) throw new RangeError(`maxLineLength must be positive: got ${max}.`)
 
-  // Whole characters only are decoded (an unfinished one waits in `carry`), so
-  // no decoder state spans chunks and each chunk can take the faster decoder:
-  // in Node one never used with `stream: true` is several times faster on
-  // ASCII, one that has been is faster on other text. `ignoreBOM` keeps U+FEFF,
-  // so that the parser strips exactly one, at the very start of the stream, as
-  // the standard's "UTF-8 decode" does.
+  // Two decoders, for speed: in Node one never used with `stream: true` is
+  // several times faster on ASCII, one that has been is faster on other text.
+  // The streaming one also keeps a character split between chunks, so the fast
+  // one only ever sees whole characters. `ignoreBOM` keeps U+FEFF, so that the
+  // parser strips exactly one, at the very start of the stream, as the
+  // standard's "UTF-8 decode" does.
   const asciiDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
-  const otherDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
-  otherDecoder.decode(new Uint8Array(), { stream: true })
-  let lastWasAscii = true
-  let carry: Uint8Array | undefined
+  const streamDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  let fast = true
   let started = false
   // Text of an unfinished line (never holds CR or LF).
   let pending = ''
@@ -363,18 +361,15 @@ export function createParser(options: ParserOptions): Parser {
     feed(chunk) {
       let text = chunk
       if (typeof text !== 'string') {
-        let bytes = text
-        if (carry !== undefined) {
-          bytes = new Uint8Array(carry.length + text.length)
-          bytes.set(carry)
-          bytes.set(text, carry.length)
-          carry = undefined
+        if (fast && incompleteTail(text) === text.length) {
+          text = asciiDecoder.decode(text)
+        } else {
+          // Back to the fast decoder only once an ASCII byte ended a chunk: the
+          // streaming one then holds nothing.
+          fast = text[text.length - 1]! < 0x80
+          text = streamDecoder.decode(text, { stream: true })
         }
-        const cut = incompleteTail(bytes)
-        // Copied: the caller may reuse its buffer.
-        if (cut < bytes.length) carry = bytes.slice(cut)
-        text = (lastWasAscii ? asciiDecoder : otherDecoder).decode(bytes.subarray(0, cut))
-        lastWasAscii = text.length === cut
+        fast &&= text.length === chunk.length
       }
       backlog += text
       // From a callback: parsed once the current text is.
@@ -392,7 +387,8 @@ export function createParser(options: ParserOptions): Parser {
     },
     reset(resetOptions) {
       generation++
-      carry = undefined
+      streamDecoder.decode()
+      fast = true
       started = false
       pending = ''
       backlog = ''
