@@ -15,7 +15,7 @@ import {
   ValidationError,
   validatePayload,
 } from '@tidings/schema'
-import { type ClientError, ConnectionError, decided, HttpError } from './errors.js'
+import { type ClientError, ConnectionError, HttpError } from './errors.js'
 import { createFetchTransport } from './fetch-transport.js'
 import { createListeners } from './listeners.js'
 import type { ClientOptions, DebugInfo } from './options.js'
@@ -84,8 +84,7 @@ export interface Client<TContract extends AnyContract> {
 }
 
 type GlobalLike = {
-  addEventListener?: (type: string, listener: () => void) => void
-  removeEventListener?: (type: string, listener: () => void) => void
+  addEventListener?: (type: string, listener: () => void, options: { signal: AbortSignal }) => void
   document?: GlobalLike & { visibilityState?: string }
 }
 
@@ -141,6 +140,7 @@ export function createClient<TContract extends AnyContract>(
   const env = globalThis as GlobalLike
   const doc = env.document
 
+  const lifetime = new AbortController()
   let status: ClientStatus = { state: 'connecting' }
   let lastEventId = options.lastEventId
   let closed = false
@@ -149,7 +149,6 @@ export function createClient<TContract extends AnyContract>(
   let idleTimer: ReturnType<typeof setTimeout> | undefined
   // Consecutive attempts since the last healthy connection.
   let attempt = 0
-  let everOpened = false
   let wakeNow = false
   let serverRetry = 0
   let heartbeat = 0
@@ -258,8 +257,10 @@ export function createClient<TContract extends AnyContract>(
     const left = lastActivity + ms - Date.now()
     if (!ms || !controller) return
     if (left > 0) idleTimer = setTimeout(checkIdle, left)
-    else controller.abort(new ConnectionError('idle_timeout', `No data for ${ms} ms`))
+    else dead(ms)
   }
+  const dead = (ms: number): void =>
+    controller?.abort(new ConnectionError('idle_timeout', `No data for ${ms} ms`))
 
   const onData = (chunk: Uint8Array | string): void => {
     lastActivity = Date.now()
@@ -280,11 +281,9 @@ export function createClient<TContract extends AnyContract>(
   }
 
   const buildUrl = (): string => {
-    const query = new URLSearchParams()
-    for (const topic of options.topics ?? []) query.append(TOPIC_PARAM, topic)
-    if (options.replay && lastEventId === undefined && !everOpened) {
-      query.set(REPLAY_PARAM, String(options.replay))
-    }
+    const query = new URLSearchParams((options.topics ?? []).map((topic) => [TOPIC_PARAM, topic]))
+    // Once a Tidings stream opened, there is a position to resume from (its bookmark).
+    if (options.replay && lastEventId === undefined) query.set(REPLAY_PARAM, `${options.replay}`)
     const base = String(url)
     const search = String(query)
     return search ? `${base}${base.includes('?') ? '&' : '?'}${search}` : base
@@ -295,14 +294,14 @@ export function createClient<TContract extends AnyContract>(
     const ctrl = new AbortController()
     controller = ctrl
     received = false
-    let error: ClientError | undefined
+    let error: HttpError | ConnectionError | undefined
     let stopped = false
     try {
       let headers: Record<string, string> | undefined
       try {
         headers = typeof options.headers === 'function' ? await options.headers() : options.headers
       } catch (cause) {
-        throw new ConnectionError('headers', 'The headers function threw; retrying.', { cause })
+        throw new ConnectionError('headers', 'The headers function threw', { cause })
       }
       if (ctrl.signal.aborted) throw ctrl.signal.reason
       sentId = lastEventId
@@ -313,7 +312,6 @@ export function createClient<TContract extends AnyContract>(
       stopped = !(await transport.connect(
         { url: buildUrl(), headers, lastEventId: sentId, signal: ctrl.signal },
         () => {
-          everOpened = true
           lastActivity = Date.now()
           setStatus({ state: 'open' })
           checkIdle()
@@ -321,7 +319,7 @@ export function createClient<TContract extends AnyContract>(
         onData,
       ))
     } catch (thrown) {
-      error = thrown as ClientError
+      error = thrown as HttpError | ConnectionError
     }
     if (ctrl.signal.aborted) {
       error = ctrl.signal.reason
@@ -349,7 +347,8 @@ export function createClient<TContract extends AnyContract>(
     }
     attempt++
     retry &&= attempt <= (reconnect.maxAttempts ?? attempt)
-    if (error) report(decided(error, retry))
+    // `willRetry` is read-only to callers: set here, once the client has decided.
+    if (error) report(Object.assign(error, { willRetry: retry }))
     if (closed) return
     if (!retry) return finish(error)
     const delayMs = wakeNow ? 0 : backoffDelay(reconnect, attempt, floor)
@@ -369,9 +368,7 @@ export function createClient<TContract extends AnyContract>(
       const staleMs = heartbeat ? heartbeat + 5000 : idleTimeout()
       if (staleMs > 0 && Date.now() - lastActivity > staleMs) {
         wakeNow = true
-        controller?.abort(
-          new ConnectionError('idle_timeout', 'The stream went silent while the page was away.'),
-        )
+        dead(Date.now() - lastActivity)
       }
     }
   }
@@ -385,9 +382,7 @@ export function createClient<TContract extends AnyContract>(
     clearTimeout(idleTimer)
     controller?.abort()
     controller = undefined
-    env.removeEventListener?.('online', wake)
-    doc?.removeEventListener?.('visibilitychange', onVisibility)
-    signal?.removeEventListener('abort', close)
+    lifetime.abort()
     setStatus({ state: 'closed', error })
   }
   const close = (): void => {
@@ -396,9 +391,11 @@ export function createClient<TContract extends AnyContract>(
 
   if (signal?.aborted) finish()
   else {
-    signal?.addEventListener('abort', close)
-    env.addEventListener?.('online', wake)
-    doc?.addEventListener?.('visibilitychange', onVisibility)
+    // Removed together when the client closes.
+    const listening = { signal: lifetime.signal }
+    signal?.addEventListener('abort', close, listening)
+    env.addEventListener?.('online', wake, listening)
+    doc?.addEventListener?.('visibilitychange', onVisibility, listening)
     // Start after the caller's synchronous `on(...)` calls, so they see `connecting`.
     queueMicrotask(() => {
       if (closed) return

@@ -79,9 +79,3 @@ export class ConnectionError extends TidingsError<'network' | 'idle_timeout' | '
  * - `ContractError`: the contract's schema validates asynchronously (not supported).
  */
 export type ClientError = HttpError | ConnectionError | ParseError | ValidationError | ContractError
-
-/** Sets `willRetry` once the client has decided; the field is read-only to callers. */
-export const decided = <TError extends ClientError>(error: TError, willRetry: boolean): TError => {
-  if ('willRetry' in error) (error as { willRetry: boolean }).willRetry = willRetry
-  return error
-}

@@ -1,5 +1,5 @@
 import { ConnectionError, HttpError } from './errors.js'
-import type { FetchLike } from './options.js'
+import type { FetchLike, ReaderLike } from './options.js'
 
 /** One connection attempt, as the client core asks a transport for it. */
 export interface TransportRequest {
@@ -23,8 +23,9 @@ export interface Transport {
    * Opens a connection, calls `onOpen` once the server accepted it, then
    * `onData` for every chunk until the stream ends. Resolves `true` when the
    * server ended the stream (reconnect), `false` when it asked the client to stop
-   * (HTTP 204); rejects with an {@link HttpError} or a {@link ConnectionError}, or
-   * with whatever `onData` throws.
+   * (HTTP 204); rejects with an {@link HttpError} or a {@link ConnectionError}
+   * (also for anything `onData` throws), or, once `signal` aborted, with
+   * whatever the abort caused.
    */
   connect(
     request: TransportRequest,
@@ -58,9 +59,16 @@ export const createFetchTransport = (
   credentials?: 'omit' | 'same-origin' | 'include',
 ): Transport => ({
   async connect({ url, headers, lastEventId, signal }, onOpen, onData) {
-    let response: Awaited<ReturnType<FetchLike>>
+    let reader: ReaderLike | undefined
+    // Not every fetch errors the body when the signal aborts: cancel it ourselves,
+    // so an aborted connection never leaves a read pending. Also releases the
+    // connection of an error response, whose body nobody reads.
+    const cancel = (): void => {
+      reader?.cancel().catch(noop)
+    }
+    signal.addEventListener('abort', cancel)
     try {
-      response = await fetch(url, {
+      const response = await fetch(url, {
         method: 'GET',
         headers: {
           accept: 'text/event-stream',
@@ -71,48 +79,34 @@ export const createFetchTransport = (
         cache: 'no-store',
         ...(credentials && { credentials }),
       })
-    } catch (cause) {
-      throw new ConnectionError('network', `Cannot reach ${url}`, { cause })
-    }
-    const { status, body } = response
-    if (status === 204) return false
-    const type = response.headers.get('content-type') ?? ''
-    if (status !== 200 || !EVENT_STREAM.test(type)) {
-      // Release the connection: nobody reads an error body.
-      body?.getReader().cancel().catch(noop)
-      throw status === 200
-        ? new HttpError(
-            'content_type',
-            status,
-            `${url} sent Content-Type "${type}", not text/event-stream`,
-          )
-        : new HttpError(
-            'http_status',
-            status,
-            `${url} answered HTTP ${status}`,
-            retryAfter(response.headers.get('retry-after')),
-          )
-    }
-    if (!body) throw new ConnectionError('network', `${url} sent no body`)
-    const reader = body.getReader()
-    // Not every fetch errors the body when the signal aborts: cancel it ourselves,
-    // so an aborted connection never leaves a read pending.
-    const cancel = (): void => {
-      reader.cancel().catch(noop)
-    }
-    signal.addEventListener('abort', cancel)
-    onOpen()
-    try {
+      const { status } = response
+      if (status === 204) return false
+      reader = response.body?.getReader()
+      const type = response.headers.get('content-type') ?? ''
+      if (status !== 200) {
+        throw new HttpError(
+          'http_status',
+          status,
+          `${url} answered HTTP ${status}`,
+          retryAfter(response.headers.get('retry-after')),
+        )
+      }
+      if (!EVENT_STREAM.test(type)) {
+        throw new HttpError('content_type', status, `${url} sent "${type}", not text/event-stream`)
+      }
+      if (!reader) throw new TypeError('no body')
+      onOpen()
       for (;;) {
-        let result: Awaited<ReturnType<typeof reader.read>>
-        try {
-          result = await reader.read()
-        } catch (cause) {
-          throw new ConnectionError('network', `The stream from ${url} broke`, { cause })
-        }
+        const result = await reader.read()
         if (result.done || signal.aborted) return true
         onData(result.value)
       }
+    } catch (cause) {
+      // A failed request or stream becomes a ConnectionError; an HttpError, or
+      // anything once the client aborted, goes through as it is.
+      throw cause instanceof HttpError || signal.aborted
+        ? cause
+        : new ConnectionError('network', `The connection to ${url} failed`, { cause })
     } finally {
       signal.removeEventListener('abort', cancel)
       cancel()

@@ -28,7 +28,7 @@ export function validatePayload<TContract extends AnyContract, TName extends Eve
   if (result instanceof Promise) {
     throw new ContractError(
       'async_validator',
-      `The schema of event ${JSON.stringify(name)} validates asynchronously; events keep their order only with synchronous schemas.`,
+      `Event ${JSON.stringify(name)} has an async schema; events stay in order only with sync ones.`,
     )
   }
   if (result.issues) return { success: false, issues: result.issues }
