@@ -1,6 +1,7 @@
 /**
- * Measures what `@tidings/client` costs a browser bundle: minified (esbuild) and
- * gzipped (level 9), the validator library (zod) left out.
+ * Measures what `@tidings/client` costs a browser bundle: minified (esbuild), then
+ * gzipped (level 9) and brotli-compressed (quality 11, what size-limit reports by
+ * default), the validator library (zod) left out.
  *
  *   npx tsx packages/client/scripts/size.ts          # the client
  *   npx tsx packages/client/scripts/size.ts --peers  # and the peers, for comparison
@@ -8,16 +9,17 @@
  * `src/size.test.ts` enforces the budgets in `npm test`.
  */
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url))
 
-/** Minified and gzipped byte counts of one bundle. */
+/** Byte counts of one bundle: minified, then compressed. */
 export interface Size {
   readonly minified: number
   readonly gzipped: number
+  readonly brotli: number
 }
 
 async function measure(options: {
@@ -40,15 +42,20 @@ async function measure(options: {
     logLevel: 'silent',
   })
   const code = result.outputFiles[0]?.contents ?? new Uint8Array()
-  return { minified: code.byteLength, gzipped: gzipSync(code, { level: 9 }).byteLength }
+  return {
+    minified: code.byteLength,
+    gzipped: gzipSync(code, { level: 9 }).byteLength,
+    brotli: brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } })
+      .byteLength,
+  }
 }
 
-/** The whole client as an app ships it: its code, eventemitter3 and the parts of @tidings/schema it uses. */
+/** The whole client as an app ships it: its code and the parts of @tidings/schema it uses. */
 export const measureClient = (): Promise<Size> => measure({ entry, external: ['zod'] })
 
-/** The client's own code only (packages/client/src), its dependencies left out. */
+/** The client's own code (packages/client/src), @tidings/schema left out. */
 export const measureOwnCode = (): Promise<Size> =>
-  measure({ entry, external: ['zod', 'eventemitter3', '@tidings/schema'] })
+  measure({ entry, external: ['zod', '@tidings/schema'] })
 
 /** The same measure for the libraries a team would otherwise reach for. */
 export const PEERS: Record<string, string> = {
@@ -61,23 +68,24 @@ export const measurePeer = (name: string): Promise<Size> =>
   measure({ contents: PEERS[name] ?? '', external: [] })
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  // The parts, each bundled alone (so they overlap a little): where the bytes go.
+  const part = (contents: string, external: string[] = ['zod']) => measure({ contents, external })
   const rows: Array<[string, Size]> = [
-    ['@tidings/client (with eventemitter3 + schema parts)', await measureClient()],
-    ['@tidings/client own code only', await measureOwnCode()],
-  ]
-  const dependency = (contents: string) => measure({ contents, external: ['zod'] })
-  rows.push(
-    ['eventemitter3 alone', await dependency(`export { default } from 'eventemitter3'`)],
+    ['@tidings/client (what an app ships)', await measureClient()],
+    ['  its own code (packages/client/src)', await measureOwnCode()],
+    ['  the parser (createParser)', await part(`export { createParser } from '@tidings/schema'`)],
     [
-      '@tidings/schema parts the client uses, alone',
-      await dependency(
-        `export { createParser, hasEvent, parseEventId, validatePayload, ContractError, ParseError, TidingsError, ValidationError } from '@tidings/schema'`,
+      '  the other schema parts it uses',
+      await part(
+        `export { hasEvent, parseEventId, validatePayload, ContractError, ParseError, TidingsError, ValidationError } from '@tidings/schema'`,
       ),
     ],
-  )
+  ]
   if (process.argv.includes('--peers')) {
     for (const name of Object.keys(PEERS)) rows.push([name, await measurePeer(name)])
   }
-  console.log('| bundle | min | min+gz |\n| --- | ---: | ---: |')
-  for (const [name, size] of rows) console.log(`| ${name} | ${size.minified} | ${size.gzipped} |`)
+  console.log('| bundle | min | min+gz | min+br |\n| --- | ---: | ---: | ---: |')
+  for (const [name, { minified, gzipped, brotli }] of rows) {
+    console.log(`| ${name} | ${minified} | ${gzipped} | ${brotli} |`)
+  }
 }
