@@ -103,13 +103,6 @@ const SPACE = 0x20
 const BOM = 0xfeff
 const LINE_ENDS = /\r\n?/g
 const DIGITS = /^\d+$/
-// The fields the standard knows, by their first character.
-const FIELDS: Record<number, string | undefined> = {
-  100: 'data',
-  101: 'event',
-  105: 'id',
-  114: 'retry',
-}
 
 // Discard states after a size-limit error: the rest of the over-long line, then
 // every line up to the blank line that ends the broken block.
