@@ -277,55 +277,48 @@ export function createParser(options: ParserOptions): Parser {
           continue
         }
         if (end - start > max) throw tooLong('a line', SKIP_BLOCK)
+        const first = text.charCodeAt(start)
         if (start === end) {
           // A blank line: the "dispatch the event" steps.
           lastEventId = id
           if (data.length === 0) type = ''
           else dispatch(data.slice(0, -1))
-        } else if (text.charCodeAt(start) === COLON) {
+        } else if (first === 0x64) {
+          // `data`, by far the most common field, is matched inline: faster.
+          const from =
+            text.charCodeAt(start + 1) === 0x61 &&
+            text.charCodeAt(start + 2) === 0x74 &&
+            text.charCodeAt(start + 3) === 0x61
+              ? valueStart(text, start + 4, end)
+              : -1
+          if (from === -1) continue
+          if (data.length + end - from > max) throw tooLong('an event', SKIP_BLOCK)
+          if (text.charCodeAt(position) !== LF) {
+            data += text.slice(from, position)
+            continue
+          }
+          // A blank line follows, the usual case: dispatch at once, without
+          // adding an LF only to remove it again.
+          position++
+          lastEventId = id
+          dispatch(data + text.slice(from, end))
+        } else if (first === COLON) {
           if (onComment === undefined) continue
           onComment(text.slice(text.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1, end))
         } else {
-          const first = text.charCodeAt(start)
           const name =
-            first === 0x64
-              ? 'data'
-              : first === 0x65
-                ? 'event'
-                : first === 0x69
-                  ? 'id'
-                  : first === 0x72
-                    ? 'retry'
-                    : ''
-          // `data`, by far the most common field, is compared inline: faster.
-          const from = (
-            name === 'data'
-              ? text.charCodeAt(start + 1) === 0x61 &&
-                text.charCodeAt(start + 2) === 0x74 &&
-                text.charCodeAt(start + 3) === 0x61
-              : name !== '' && hasName(text, start, name)
-          )
-            ? valueStart(text, start + name.length, end)
-            : -1
+            first === 0x65 ? 'event' : first === 0x69 ? 'id' : first === 0x72 ? 'retry' : ''
+          const from =
+            name !== '' && hasName(text, start, name)
+              ? valueStart(text, start + name.length, end)
+              : -1
           if (from === -1) continue
-          if (name === 'data') {
-            if (data.length + end - from > max) throw tooLong('an event', SKIP_BLOCK)
-            if (text.charCodeAt(position) !== LF) {
-              data += text.slice(from, position)
-              continue
-            }
-            // A blank line follows, the usual case: dispatch at once, without
-            // adding an LF only to remove it again.
-            position++
-            lastEventId = id
-            dispatch(data + text.slice(from, end))
-          } else if (name === 'event') type = text.slice(from, end)
+          const value = text.slice(from, end)
+          if (name === 'event') type = value
           else if (name === 'id') {
-            const value = text.slice(from, end)
             if (!value.includes('\0')) id = value
-          } else if (onRetry !== undefined) {
-            const value = text.slice(from, end)
-            if (DIGITS.test(value)) onRetry(Math.min(Number(value), Number.MAX_SAFE_INTEGER))
+          } else if (onRetry !== undefined && DIGITS.test(value)) {
+            onRetry(Math.min(Number(value), Number.MAX_SAFE_INTEGER))
           }
         }
         if (generation !== gen) return
