@@ -88,11 +88,12 @@ type GlobalLike = {
   document?: GlobalLike & { visibilityState?: string }
 }
 
+// The registry name `onDebug` listens on; no contract name starts with `tidings:`.
+const DEBUG = 'tidings:debug'
+
 // Report an error thrown by application code the way EventTarget does, without
 // stopping the stream: `reportError` where the platform has it (browsers, Deno),
 // else an asynchronous rethrow (Node: an uncaught exception, as for any listener).
-const DEBUG = 'tidings:debug'
-
 const rethrow = (error: unknown): void => {
   const { reportError } = globalThis as { reportError?: (error: unknown) => void }
   if (reportError) reportError(error)
@@ -168,7 +169,7 @@ export function createClient<TContract extends AnyContract>(
   }
   const gap = (info: GapInfo): void => emit(GAP_EVENT, info)
   const report = (error: unknown): void => emit('tidings:error', error)
-  // Through the listeners for their error isolation; no contract name starts with `tidings:`.
+  // Through the listeners, for their error isolation.
   const debug = (info: DebugInfo): void => emit(DEBUG, info)
   if (options.onDebug) listeners.on(DEBUG, options.onDebug)
   const idleTimeout = (): number => idleTimeoutMs ?? (heartbeat && heartbeat * 2 + 5000)
@@ -254,8 +255,8 @@ export function createClient<TContract extends AnyContract>(
   const checkIdle = (): void => {
     clearTimeout(idleTimer)
     const ms = idleTimeout()
-    const left = lastActivity + ms - Date.now()
     if (!ms || !controller) return
+    const left = lastActivity + ms - Date.now()
     if (left > 0) idleTimer = setTimeout(checkIdle, left)
     else dead(ms)
   }
@@ -346,6 +347,7 @@ export function createClient<TContract extends AnyContract>(
       floor = Math.max(floor, error.retryAfterMs ?? 0)
     }
     attempt++
+    // Without `maxAttempts`, forever.
     retry &&= attempt <= (reconnect.maxAttempts ?? attempt)
     // `willRetry` is read-only to callers: set here, once the client has decided.
     if (error) report(Object.assign(error, { willRetry: retry }))

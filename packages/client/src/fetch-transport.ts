@@ -94,7 +94,7 @@ export const createFetchTransport = (
       if (!EVENT_STREAM.test(type)) {
         throw new HttpError('content_type', status, `${url} sent "${type}", not text/event-stream`)
       }
-      if (!reader) throw new TypeError('no body')
+      if (!reader) throw new TypeError('The response has no body')
       onOpen()
       for (;;) {
         const result = await reader.read()

@@ -181,6 +181,7 @@ export function createParser(options: ParserOptions): Parser {
   // standard's "UTF-8 decode" does.
   const asciiDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
   const streamDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  // The streaming decoder holds nothing and the last chunk was ASCII.
   let fast = true
   let started = false
   // Text of an unfinished line (never holds CR or LF).
