@@ -99,52 +99,11 @@ export interface Parser {
 const LF = 0x0a
 const CR = 0x0d
 const COLON = 0x3a
-const SPACE = 0x20
 const BOM = 0xfeff
 const LINE_ENDS = /\r\n?/g
 const DIGITS = /^\d+$/
-
-// Discard states after a size-limit error: the rest of the over-long line, then
-// every line up to the blank line that ends the broken block.
-const KEEP = 0
-const SKIP_LINE = 1
-const SKIP_BLOCK = 2
-
-/**
- * Where a possibly unfinished UTF-8 sequence (a lead byte and fewer continuation
- * bytes than it announces) starts at the end of `bytes`, or `bytes.length`.
- * See https://encoding.spec.whatwg.org/#utf-8-decoder
- */
-function incompleteTail(bytes: Uint8Array): number {
-  const end = bytes.length
-  for (let i = end - 1; i >= 0 && i >= end - 3; i--) {
-    const byte = bytes[i]!
-    if (byte < 0x80) break
-    // An invalid sequence may count as unfinished too: harmless, the chunk then
-    // goes to the streaming decoder, which gives the right U+FFFD either way.
-    if (byte >= 0xc0) return end - i < (byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2) ? i : end
-  }
-  return end
-}
-
-/** Whether `text` holds `name` at `start`; its first character is known to match. */
-function hasName(text: string, start: number, name: string): boolean {
-  for (let k = 1; k < name.length; k++) {
-    if (text.charCodeAt(start + k) !== name.charCodeAt(k)) return false
-  }
-  return true
-}
-
-/**
- * Where the value of a field whose name ends at `from` starts: `from` itself for
- * a line with no colon, past the colon and one optional space, or -1 when the
- * name goes on (an unknown field). `text[end]` is LF, so no check runs past the line.
- */
-function valueStart(text: string, from: number, end: number): number {
-  if (from === end) return from
-  if (text.charCodeAt(from) !== COLON) return -1
-  return text.charCodeAt(from + 1) === SPACE ? from + 2 : from + 1
-}
+// What `pending` holds for a line being dropped: any text without LF would do.
+const BEGUN = ':'
 
 /**
  * Creates a spec-exact streaming parser for `text/event-stream`, as the WHATWG
@@ -171,30 +130,32 @@ export function createParser(options: ParserOptions): Parser {
     throw new TypeError('Expected `createParser({ onEvent: fn })`.')
   }
   const { onEvent, onRetry, onComment, maxLineLength: max = 1024 * 1024 } = options
-  if (!(max > 0)) throw new RangeError(`maxLineLength must be positive: got ${max}.`)
+  if (!(max > 0)) throw new RangeError('maxLineLength must be positive.')
 
   // Two decoders, for speed: in Node one never used with `stream: true` is
   // several times faster on ASCII, one that has been is faster on other text.
-  // The streaming one also keeps a character split between chunks, so the fast
-  // one only ever sees whole characters. `ignoreBOM` keeps U+FEFF, so that the
-  // parser strips exactly one, at the very start of the stream, as the
-  // standard's "UTF-8 decode" does.
+  // The fast one only gets a chunk ending in ASCII while the streaming one holds
+  // nothing, so it only ever sees whole characters. `ignoreBOM` keeps U+FEFF,
+  // so that the parser strips exactly one, at the very start of the stream, as
+  // the standard's "UTF-8 decode" does.
   const asciiDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
   const streamDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
   // The streaming decoder holds nothing and the last chunk was ASCII.
   let fast = true
-  let started = false
-  // Text of an unfinished line (never holds CR or LF).
+  // The character dropped if it starts the next text: the BOM at the start of
+  // the stream, an LF after a text that ended with CR (the other half of a CRLF).
+  let lead = BOM
+  // Text of an unfinished line (never holds LF).
   let pending = ''
-  // Text still to parse: left by an exception in the middle of a chunk, or fed
-  // from inside a callback.
+  // Text still to parse, line ends already LF: left by an exception in the
+  // middle of a text, or fed from inside a callback.
   let backlog = ''
   let parsing = false
   // Bumped by reset(), so a parse running a callback that resets stops there.
   let generation = 0
-  // The previous text ended with CR: an LF starting the next one is its other half.
-  let skipLF = false
-  let skip = KEEP
+  // After a size-limit error: dropping lines up to the blank line that ends the
+  // broken block.
+  let skip = false
   // The standard's buffers. `data` holds an LF after every value, so it is
   // empty only until the block's first `data` field.
   let data = ''
@@ -202,145 +163,133 @@ export function createParser(options: ParserOptions): Parser {
   let id = options.lastEventId ?? ''
   let lastEventId = id
 
-  const tooLong = (what: string, next: number): ParseError => {
-    skip = next
+  // `rest` is what `pending` becomes: a mark that a line has begun (so that its
+  // end is not taken for a blank line), or nothing.
+  const tooLong = (rest: string): ParseError => {
+    pending = rest
+    skip = true
     data = ''
     type = ''
     return new ParseError(
       'line_too_long',
-      `The stream sent ${what} over maxLineLength (${max} characters); that event was dropped.`,
+      `Line or data over maxLineLength (${max}); event dropped.`,
     )
   }
 
   const dispatch = (value: string): void => {
     const event: ParsedEvent = { event: type || 'message', data: value, id: id || undefined }
+    lastEventId = id
     data = ''
     type = ''
     onEvent(event)
   }
 
   /**
-   * Parses decoded text. Positions move past a line before it is processed, so
-   * when a callback (or the size limit) throws, `text.slice(position)` is
-   * exactly what is left; it goes to the backlog for the next `feed`.
+   * Parses text whose line ends are LF. Positions move past a line before it is
+   * processed, so when a callback (or the size limit) throws, `text.slice(position)`
+   * is exactly what is left; it goes to the backlog for the next `feed`.
    */
   const parse = (input: string): void => {
     const gen = generation
-    let text = input
-    if (!started) {
-      started = true
-      if (text.charCodeAt(0) === BOM) text = text.slice(1)
-    }
-    if (skipLF && text.charCodeAt(0) === LF) text = text.slice(1)
-    skipLF = false
-    // A CR ending the text ends a line now; an LF starting the next is dropped.
-    const endsWithCR = text.charCodeAt(text.length - 1) === CR
-    if (text.includes('\r')) text = text.replace(LINE_ENDS, '\n')
+    // Only the new text is searched for a line end, so a long line fed in small
+    // chunks stays linear.
+    const nl = input.indexOf('\n')
+    const text = nl === -1 ? '' : input
     let position = 0
     try {
-      if (skip === SKIP_LINE || pending.length !== 0) {
-        // Only the new text is searched, so a long line fed in small chunks
-        // stays linear.
-        const end = text.indexOf('\n')
-        if (end === -1) {
-          position = text.length
-          if (skip === KEEP) {
-            if (pending.length + text.length > max) {
-              pending = ''
-              throw tooLong('a line', SKIP_LINE)
-            }
-            pending += text
-          }
-          return
-        }
-        if (skip === SKIP_LINE) {
-          skip = SKIP_BLOCK
-          position = end + 1
-        } else {
-          // The line an earlier text began, parsed on its own: a concatenated
-          // text would be a slower string (a rope) for the whole loop.
-          const head = pending + text.slice(0, end + 1)
-          pending = ''
-          position = end + 1
-          parse(head)
-          if (generation !== gen) return
-        }
+      if (nl !== -1 && pending !== '') {
+        const head = pending + input.slice(0, nl + 1)
+        pending = ''
+        position = nl + 1
+        parse(head)
+        if (generation !== gen) return
       }
       for (let end = text.indexOf('\n', position); end !== -1; end = text.indexOf('\n', position)) {
         const start = position
         position = end + 1
-        if (skip !== KEEP) {
-          // Skipping the block broken by a size-limit error, up to its blank line.
+        if (skip) {
+          // Dropping the block broken by a size-limit error, up to its blank line.
           if (start === end) {
-            skip = KEEP
+            skip = false
             lastEventId = id
           }
           continue
         }
-        if (end - start > max) throw tooLong('a line', SKIP_BLOCK)
-        const first = text.charCodeAt(start)
+        if (end - start > max) throw tooLong('')
         if (start === end) {
           // A blank line: the "dispatch the event" steps.
-          lastEventId = id
-          if (data.length === 0) type = ''
-          else dispatch(data.slice(0, -1))
-        } else if (first === 0x64) {
-          // `data`, by far the most common field, is matched inline: faster.
-          const from =
-            text.charCodeAt(start + 1) === 0x61 &&
-            text.charCodeAt(start + 2) === 0x74 &&
-            text.charCodeAt(start + 3) === 0x61
-              ? valueStart(text, start + 4, end)
-              : -1
-          if (from === -1) continue
-          if (data.length + end - from > max) throw tooLong('an event', SKIP_BLOCK)
+          if (data !== '') dispatch(data.slice(0, -1))
+          else {
+            lastEventId = id
+            type = ''
+          }
+          continue
+        }
+        const first = text.charCodeAt(start)
+        // `data`, by far the most common field, is matched inline: faster.
+        if (first === 0x64) {
+          if (
+            text.charCodeAt(start + 1) !== 0x61 ||
+            text.charCodeAt(start + 2) !== 0x74 ||
+            text.charCodeAt(start + 3) !== 0x61
+          )
+            continue
+          let from = start + 4
+          if (from !== end) {
+            if (text.charCodeAt(from) !== COLON) continue
+            from += text.charCodeAt(from + 1) === 0x20 ? 2 : 1
+          }
+          if (data.length + end - from > max) throw tooLong('')
           if (text.charCodeAt(position) !== LF) {
+            // The value with its LF, in one slice.
             data += text.slice(from, position)
             continue
           }
           // A blank line follows, the usual case: dispatch at once, without
           // adding an LF only to remove it again.
           position++
-          lastEventId = id
           dispatch(data + text.slice(from, end))
-        } else if (first === COLON) {
-          if (onComment === undefined) continue
-          onComment(text.slice(text.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1, end))
         } else {
+          // The field the first character can start: '' for a comment, and LF
+          // (which no line starts with) for none.
           const name =
-            first === 0x65 ? 'event' : first === 0x69 ? 'id' : first === 0x72 ? 'retry' : ''
-          const from =
-            name !== '' && hasName(text, start, name)
-              ? valueStart(text, start + name.length, end)
-              : -1
-          if (from === -1) continue
+            first === 0x65
+              ? 'event'
+              : first === 0x69
+                ? 'id'
+                : first === 0x72
+                  ? 'retry'
+                  : first === COLON
+                    ? ''
+                    : '\n'
+          let from = start + name.length
+          if (!text.startsWith(name, start)) continue
+          if (from !== end) {
+            // The name goes on: an unknown field.
+            if (text.charCodeAt(from) !== COLON) continue
+            from += text.charCodeAt(from + 1) === 0x20 ? 2 : 1
+          }
           const value = text.slice(from, end)
-          if (name === 'event') type = value
-          else if (name === 'id') {
+          if (first === COLON) onComment?.(value)
+          else if (first === 0x65) type = value
+          else if (first === 0x69) {
             if (!value.includes('\0')) id = value
-          } else if (onRetry !== undefined && DIGITS.test(value)) {
-            onRetry(Math.min(Number(value), Number.MAX_SAFE_INTEGER))
+          } else if (DIGITS.test(value)) {
+            onRetry?.(Math.min(Number(value), 2 ** 53 - 1)) // Number.MAX_SAFE_INTEGER
           }
         }
         if (generation !== gen) return
       }
-      if (position < text.length) {
-        // An unfinished line: kept for the next chunk, within the limit; while
-        // skipping, remembered as begun so that its end is not a blank line.
-        if (skip !== KEEP) skip = SKIP_LINE
-        else if (text.length - position > max) {
-          position = text.length
-          throw tooLong('a line', SKIP_LINE)
-        } else pending = text.slice(position)
-        position = text.length
-      }
+      // An unfinished line, kept for the next text within the limit; while
+      // skipping, only marked as begun so that its end is not a blank line.
+      const rest = text === '' ? pending + input : text.slice(position)
+      position = text.length
+      if (skip) pending = rest && BEGUN
+      else if (rest.length > max) throw tooLong(BEGUN)
+      else pending = rest
     } finally {
-      if (generation === gen) {
-        if (position < text.length) {
-          // Left by an exception: parsed by the next feed, CR restored.
-          backlog = (endsWithCR ? `${text.slice(position, -1)}\r` : text.slice(position)) + backlog
-        } else skipLF = endsWithCR
-      }
+      // Left by an exception: parsed by the next feed.
+      if (generation === gen && position < text.length) backlog = text.slice(position) + backlog
     }
   }
 
@@ -348,22 +297,23 @@ export function createParser(options: ParserOptions): Parser {
     feed(chunk) {
       let text = chunk
       if (typeof text !== 'string') {
-        if (fast && incompleteTail(text) === text.length) {
-          text = asciiDecoder.decode(text)
-        } else {
-          // Back to the fast decoder only once an ASCII byte ended a chunk: the
-          // streaming one then holds nothing.
-          fast = text[text.length - 1]! < 0x80
-          text = streamDecoder.decode(text, { stream: true })
-        }
-        fast &&= text.length === chunk.length
+        const ascii = text[text.length - 1]! < 0x80
+        text =
+          fast && ascii ? asciiDecoder.decode(text) : streamDecoder.decode(text, { stream: true })
+        fast = ascii && text.length === chunk.length
       }
-      backlog += text
+      if (text !== '') {
+        if (text.charCodeAt(0) === lead) text = text.slice(1)
+        // A CR ending the text ends a line now; an LF starting the next is dropped.
+        lead = text.charCodeAt(text.length - 1) === CR ? LF : -1
+        if (text.includes('\r')) text = text.replace(LINE_ENDS, '\n')
+        backlog += text
+      }
       // From a callback: parsed once the current text is.
       if (parsing) return
       parsing = true
       try {
-        while (backlog.length !== 0) {
+        while (backlog !== '') {
           const next = backlog
           backlog = ''
           parse(next)
@@ -376,11 +326,10 @@ export function createParser(options: ParserOptions): Parser {
       generation++
       streamDecoder.decode()
       fast = true
-      started = false
+      lead = BOM
       pending = ''
       backlog = ''
-      skipLF = false
-      skip = KEEP
+      skip = false
       data = ''
       type = ''
       id = resetOptions?.lastEventId ?? ''
