@@ -140,6 +140,9 @@ export function createParser(options: ParserOptions): Parser {
   // the standard's "UTF-8 decode" does.
   const asciiDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
   const streamDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  let parsing = false
+  // Bumped by reset(), so a parse running a callback that resets stops there.
+  let generation = 0
   // The streaming decoder holds nothing and the last chunk was ASCII.
   let fast = true
   // The character dropped if it starts the next text: the BOM at the start of
@@ -150,9 +153,6 @@ export function createParser(options: ParserOptions): Parser {
   // Text still to parse, line ends already LF: left by an exception in the
   // middle of a text, or fed from inside a callback.
   let backlog = ''
-  let parsing = false
-  // Bumped by reset(), so a parse running a callback that resets stops there.
-  let generation = 0
   // After a size-limit error: dropping lines up to the blank line that ends the
   // broken block.
   let skip = false
@@ -263,7 +263,7 @@ export function createParser(options: ParserOptions): Parser {
                     ? ''
                     : '\n'
           let from = start + name.length
-          if (!text.startsWith(name, start)) continue
+          if (text.slice(start, from) !== name) continue
           if (from !== end) {
             // The name goes on: an unknown field.
             if (text.charCodeAt(from) !== COLON) continue
