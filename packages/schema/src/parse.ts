@@ -250,6 +250,7 @@ export function createParser(options: ParserOptions): Parser {
           position++
           dispatch(data + text.slice(from, end))
         } else {
+          let from = start
           // The field the first character can start: '' for a comment, and LF
           // (which no line starts with) for none.
           const name =
@@ -262,7 +263,7 @@ export function createParser(options: ParserOptions): Parser {
                   : first === COLON
                     ? ''
                     : '\n'
-          let from = start + name.length
+          from += name.length
           if (text.slice(start, from) !== name) continue
           if (from !== end) {
             // The name goes on: an unknown field.
