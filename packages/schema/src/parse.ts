@@ -129,7 +129,7 @@ export function createParser(options: ParserOptions): Parser {
   if (typeof options?.onEvent !== 'function') {
     throw new TypeError('Expected `createParser({ onEvent: fn })`.')
   }
-  const { onEvent, onRetry, onComment, maxLineLength: max = 1024 * 1024 } = options
+  const { onEvent, onRetry, onComment, maxLineLength: max = 2 ** 20 } = options
   if (!(max > 0)) throw new RangeError('maxLineLength must be positive.')
 
   // Two decoders, for speed: in Node one never used with `stream: true` is
@@ -189,22 +189,24 @@ export function createParser(options: ParserOptions): Parser {
    * processed, so when a callback (or the size limit) throws, `text.slice(position)`
    * is exactly what is left; it goes to the backlog for the next `feed`.
    */
-  const parse = (input: string): void => {
+  const parse = (text: string): void => {
     const gen = generation
+    let position = 0
     // Only the new text is searched for a line end, so a long line fed in small
     // chunks stays linear.
-    const nl = input.indexOf('\n')
-    const text = nl === -1 ? '' : input
-    let position = 0
+    let end = text.indexOf('\n')
     try {
-      if (nl !== -1 && pending !== '') {
-        const head = pending + input.slice(0, nl + 1)
+      if (end !== -1 && pending !== '') {
+        // The line an earlier text began, parsed on its own: a concatenated
+        // text would be a slower string (a rope) for the whole loop.
+        const head = pending + text.slice(0, end + 1)
         pending = ''
-        position = nl + 1
+        position = end + 1
         parse(head)
         if (generation !== gen) return
+        end = text.indexOf('\n', position)
       }
-      for (let end = text.indexOf('\n', position); end !== -1; end = text.indexOf('\n', position)) {
+      for (; end !== -1; end = text.indexOf('\n', position)) {
         const start = position
         position = end + 1
         if (skip) {
@@ -283,14 +285,14 @@ export function createParser(options: ParserOptions): Parser {
       }
       // An unfinished line, kept for the next text within the limit; while
       // skipping, only marked as begun so that its end is not a blank line.
-      const rest = text === '' ? pending + input : text.slice(position)
+      const rest = pending + text.slice(position)
       position = text.length
       if (skip) pending = rest && BEGUN
       else if (rest.length > max) throw tooLong(BEGUN)
       else pending = rest
     } finally {
-      // Left by an exception: parsed by the next feed.
-      if (generation === gen && position < text.length) backlog = text.slice(position) + backlog
+      // What an exception left (nothing otherwise): parsed by the next feed.
+      if (generation === gen) backlog = text.slice(position) + backlog
     }
   }
 
