@@ -134,12 +134,14 @@ export function createParser(options: ParserOptions): Parser {
 
   // Two decoders, for speed: in Node one never used with `stream: true` is
   // several times faster on ASCII, one that has been is faster on other text.
-  // The fast one only gets a chunk ending in ASCII while the streaming one holds
-  // nothing, so it only ever sees whole characters. `ignoreBOM` keeps U+FEFF,
+  // The fast one only gets a chunk that ends in ASCII (so not inside a
+  // character) while the streaming one holds nothing, so no character is ever
+  // split between the two. `ignoreBOM` keeps U+FEFF,
   // so that the parser strips exactly one, at the very start of the stream, as
   // the standard's "UTF-8 decode" does.
   const asciiDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
   const streamDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  // A feed is parsing: a feed from one of its callbacks only adds to the backlog.
   let parsing = false
   // Bumped by reset(), so a parse running a callback that resets stops there.
   let generation = 0
