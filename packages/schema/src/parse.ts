@@ -287,11 +287,10 @@ export function createParser(options: ParserOptions): Parser {
       }
       // An unfinished line, kept for the next text within the limit; while
       // skipping, only marked as begun so that its end is not a blank line.
-      const rest = pending + text.slice(position)
+      pending += text.slice(position)
       position = text.length
-      if (skip) pending = rest && BEGUN
-      else if (rest.length > max) throw tooLong(BEGUN)
-      else pending = rest
+      if (skip) pending &&= BEGUN
+      else if (pending.length > max) throw tooLong(BEGUN)
     } finally {
       // What an exception left (nothing otherwise): parsed by the next feed.
       if (generation === gen) backlog = text.slice(position) + backlog
