@@ -198,7 +198,7 @@ export function createParser(options: ParserOptions): Parser {
     // chunks stays linear.
     let end = text.indexOf('\n')
     try {
-      if (end !== -1 && pending !== '') {
+      if (end !== -1 && pending) {
         // The line an earlier text began, parsed on its own: a concatenated
         // text would be a slower string (a rope) for the whole loop.
         const head = pending + text.slice(0, end + 1)
@@ -222,7 +222,7 @@ export function createParser(options: ParserOptions): Parser {
         if (end - start > max) throw tooLong('')
         if (start === end) {
           // A blank line: the "dispatch the event" steps.
-          if (data !== '') dispatch(data.slice(0, -1))
+          if (data) dispatch(data.slice(0, -1))
           else {
             lastEventId = id
             type = ''
@@ -306,7 +306,7 @@ export function createParser(options: ParserOptions): Parser {
           fast && ascii ? asciiDecoder.decode(text) : streamDecoder.decode(text, { stream: true })
         fast = ascii && text.length === chunk.length
       }
-      if (text !== '') {
+      if (text) {
         if (text.charCodeAt(0) === lead) text = text.slice(1)
         // A CR ending the text ends a line now; an LF starting the next is dropped.
         lead = text.charCodeAt(text.length - 1) === CR ? LF : -1
@@ -317,7 +317,7 @@ export function createParser(options: ParserOptions): Parser {
       if (parsing) return
       parsing = true
       try {
-        while (backlog !== '') {
+        while (backlog) {
           const next = backlog
           backlog = ''
           parse(next)
