@@ -189,6 +189,13 @@ describe('createParser', () => {
     expect(reference(stream).events[0]?.data).toBe('\uFFFD'.repeat(14))
   })
 
+  it('keeps a character the decoder holds when a chunk decodes to as many units as it has bytes', () => {
+    // C3 waits for a continuation byte; 41 makes it U+FFFD, and E2 waits in turn:
+    // two bytes in, two units out, yet a byte is still held for the next chunk.
+    const stream = Uint8Array.of(...bytes('data:'), 0xc3, 0x41, 0xe2, 0x82, 0xac, 0x0a, 0x0a)
+    expect(feedAll(cut(stream, [6, 8])).events).toEqual([ev('\uFFFDA\u20AC')])
+  })
+
   it('accepts text and bytes', () => {
     const { parser, outcome } = collect()
     parser.feed('data: a\n\n')
