@@ -28,6 +28,12 @@ export type GapReason =
   | 'expired'
   /** The id has the right epoch but is ahead of anything the history has written. */
   | 'unknown'
+  /**
+   * The history the server reads lost events while the stream was open: a shared
+   * store was flushed, replaced or restored from an older copy, or trimmed past
+   * the server's reader. Events between `lastEventId` and the gap may be missed.
+   */
+  | 'reset'
 
 /**
  * The `data` of a {@link GAP_EVENT}: events after `lastEventId` may have been

@@ -1,33 +1,40 @@
 import type { Group, Hub } from './hub.js'
+import type { StreamStart } from './stream-start.js'
 
 /** Why a stream ended, as reported to `onDisconnect`. */
 export type DisconnectReason =
   /** The client went away. */
   | 'client'
-  /** Its buffer passed `maxBufferBytes`: the server cut it off (it resumes from history). */
+  /** It held more than `maxBufferBytes` unread: the server cut it off (it resumes from history). */
   | 'slow'
   /** The server ended it: `close()`. */
   | 'server'
   /** Writing to it failed. */
   | 'error'
 
+/** The transports a stream can run on. */
+export type TransportKind = 'sse' | 'websocket'
+
 /**
- * One open stream, behind which sits a transport (the Node response, a Fetch
- * `ReadableStream`; a WebSocket later). The fan-out only calls `send`, and a
- * transport only reports back through `hub.remove`, so the two never depend on
- * each other's details.
+ * One open stream, behind which sits a transport (a Node response, a Fetch
+ * `ReadableStream`, a WebSocket). The fan-out only calls `send`, and a
+ * transport only reports back through `hub.remove` and `drained`, so the two
+ * never depend on each other's details.
  *
- * Kept deliberately small: idle memory per connection is a figure that matters
- * at tens of thousands of streams, so no timers, no closures, no per-connection
- * copies of the data (queued chunks are the shared buffers themselves).
+ * The memory bound covers everything the connection holds that the peer has not
+ * taken: `heldBytes` is read from the transport itself (what it buffers and
+ * what its socket buffers), so bytes handed over while the transport still
+ * accepted count as much as bytes it queued. Nothing is copied per connection:
+ * what a transport holds are references to the shared, encoded buffers.
+ *
+ * Kept deliberately small: idle memory per connection matters at tens of
+ * thousands of streams, so no timers and no closures per connection.
  */
 export abstract class Connection {
   /** Set once the connection left the hub; every later call is a no-op. */
   closed = false
-  /** Chunks waiting for the transport to drain, or `null` while it keeps up. */
-  protected queue: Uint8Array[] | null = null
-  protected queuedBytes = 0
-  protected queuedEvents = 0
+  /** The replay in progress before it joins the live fan-out; `undefined` once live. */
+  starting: StreamStart | undefined = undefined
 
   constructor(
     readonly hub: Hub,
@@ -35,33 +42,61 @@ export abstract class Connection {
     readonly principal: unknown,
     /** The topics, shared with every connection subscribed to the same set. */
     readonly group: Group,
+    readonly transport: TransportKind,
   ) {}
 
-  /**
-   * Writes a chunk carrying `events` events (for the dropped-events count).
-   * Never blocks: a transport that cannot take it now queues it, and a queue
-   * past `maxBufferBytes` cuts the connection off.
-   */
-  abstract send(chunk: Uint8Array, events: number): void
+  /** Bytes handed to the transport that the peer has not taken yet. */
+  abstract get heldBytes(): number
 
-  /** Writes the block a stream starts with (hello, then replay or gap). */
-  sendStart(chunk: Uint8Array): void {
-    this.send(chunk, 0)
-  }
+  /**
+   * Hands a chunk to the transport (it keeps a reference, never a copy).
+   * Returns `false` when the transport would rather wait: it then calls
+   * {@link Connection.drained} once it can take more.
+   */
+  abstract write(chunk: Uint8Array): boolean
 
   /** Ends the stream cleanly after a last chunk (the shutdown `retry:` hint). */
   abstract end(last: Uint8Array | undefined): void
 
-  /** Tears the stream down at once (a slow consumer, a failed write). */
-  abstract destroy(): void
+  /** Tears the transport down at once: a slow consumer, a failed write. */
+  abstract abort(reason: 'slow' | 'error'): void
 
-  /** Whether chunks are waiting for the transport to drain. */
-  get backlogged(): boolean {
-    return this.queue !== null
+  /**
+   * A live write from the fan-out. A connection that still holds more than
+   * `maxBufferBytes` is cut off instead: it is not reading, and it resumes from
+   * history when it comes back.
+   */
+  send(chunk: Uint8Array, events: number): void {
+    if (this.closed) return
+    if (this.heldBytes > this.hub.maxBufferBytes) {
+      this.hub.cutOff(this, events)
+      return
+    }
+    this.hub.counters.bytesWritten += chunk.byteLength
+    this.write(chunk)
   }
 
-  /** Events queued but not yet handed to the transport (counted as dropped on a cut-off). */
-  get pendingEvents(): number {
-    return this.queuedEvents
+  /** As {@link Connection.send}, for several shared chunks written one after the other. */
+  sendMany(chunks: readonly { readonly chunk: Uint8Array }[], events: number): void {
+    if (this.closed) return
+    if (this.heldBytes > this.hub.maxBufferBytes) {
+      this.hub.cutOff(this, events)
+      return
+    }
+    for (const { chunk } of chunks) {
+      this.hub.counters.bytesWritten += chunk.byteLength
+      this.write(chunk)
+    }
+  }
+
+  /** The transport can take more: a replay waiting for it goes on. */
+  drained(): void {
+    this.starting?.run()
+  }
+
+  /** Tears the stream down and takes it out of the hub (a failed write). */
+  destroy(): void {
+    if (!this.closed) this.hub.remove(this, 'error')
+    this.abort('error')
   }
 }

@@ -1,20 +1,12 @@
 import { type AnyContract, formatEventId } from '@tidings/schema'
 import type { Connection, DisconnectReason } from './connection.js'
-import { Cors, type HeaderList } from './cors.js'
+import { type Access, Cors, type HeaderList } from './cors.js'
 import { HttpError, type HttpErrorCode, httpStatus, isHttpError } from './errors.js'
-import {
-  concatBytes,
-  gapBlock,
-  HEARTBEAT,
-  helloBlock,
-  jitter,
-  retryBlock,
-  toBytes,
-} from './frames.js'
+import { gapBlock, HEARTBEAT, helloBlock, jitter, retryBlock, toBytes } from './frames.js'
 import { Ticker } from './heartbeat.js'
-import type { HistoryStore } from './history.js'
+import { createEntry, preciseNow } from './history.js'
 import { type Group, Hub } from './hub.js'
-import { createMemoryHistory } from './memory-history.js'
+import { MemoryHistory } from './memory-history.js'
 import type {
   CloseOptions,
   ConnectionInfo,
@@ -22,9 +14,12 @@ import type {
   EmitterStats,
   ResolvedOptions,
 } from './options.js'
-import { resolveOptions } from './options.js'
+import { checkNumber, resolveOptions } from './options.js'
 import { type EmitterRequest, parseSubscription, type Subscription } from './request.js'
-import { planStart, type StartPlan } from './resume.js'
+import { planStart } from './resume.js'
+import { LATENCY_BUCKETS_MS } from './stats.js'
+import type { EventStore, StoredEvent } from './store.js'
+import { type StartHost, StreamStart } from './stream-start.js'
 
 /** An answer that is not a stream: an error or a preflight. */
 export interface Reply {
@@ -42,20 +37,18 @@ export interface Admission {
 /** Builds the transport-specific connection once the core has decided to open a stream. */
 export type ConnectionFactory = (id: number, principal: unknown, group: Group) => Connection
 
-const isHistoryStore = (value: unknown): value is HistoryStore =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as HistoryStore).append === 'function'
-
 /**
- * Everything both handlers share: admission (limits, topics, authorisation),
- * the start of a stream (replay or gap, then live), hooks, heartbeats,
- * shutdown. The handlers only translate their runtime's request and response.
+ * Everything the handlers share: admission (limits, topics, authorisation),
+ * the start of a stream (replay or gap, then live), the history and the shared
+ * store's feed, hooks, heartbeats, shutdown. The handlers only translate their
+ * runtime's request and response.
  */
-export class Core {
+export class Core implements StartHost {
   readonly options: ResolvedOptions
-  readonly history: HistoryStore
+  readonly window: MemoryHistory
+  readonly store: EventStore | undefined
   readonly hub: Hub
+  readonly pageBytes: number
   closing = false
   readonly #hooks: EmitterOptions<unknown>
   readonly #cors: Cors | undefined
@@ -64,30 +57,152 @@ export class Core {
   #reserved = 0
   #closed: Promise<void> | undefined
   #resolveClosed: (() => void) | undefined
+  /** With a store: resolved once it is open (the window then knows its epoch). */
+  readonly #ready: Promise<void> | undefined
+  #opened = false
+  #openFailed: unknown
+  readonly #waiting = new Set<StreamStart>()
 
   constructor(_contract: AnyContract, options: EmitterOptions<unknown>) {
     this.options = resolveOptions(options)
-    this.history = isHistoryStore(options.history)
-      ? options.history
-      : createMemoryHistory(options.history ?? {})
+    const history = options.history ?? {}
+    this.window = new MemoryHistory({
+      maxEvents: checkNumber('history.maxEvents', history.maxEvents, 1000),
+      maxAgeMs: checkNumber('history.maxAgeMs', history.maxAgeMs, 300_000),
+      epoch: history.epoch,
+      now: history.now,
+    })
     this.#hooks = options
     this.#cors = options.cors ? new Cors(options.cors) : undefined
     this.hub = new Hub(this.options.maxBufferBytes, {
       disconnected: (connection, reason) => this.#disconnected(connection, reason),
       failed: (connection, error) => this.reportError(error, this.info(connection)),
     })
+    this.pageBytes = Math.max(1, Math.floor(this.options.maxBufferBytes / 2))
     this.#ticker = new Ticker(this.options.heartbeatMs, () => {
-      this.hub.sendAll(HEARTBEAT)
+      this.hub.heartbeat(HEARTBEAT)
       // Reading the oldest id lets an age-bounded history evict while nothing is emitted.
-      this.history.oldest()
+      this.window.oldest()
     })
+    this.store = options.store
+    if (this.store) {
+      this.#ready = this.store
+        .open({
+          events: (epoch, events) => this.#ingest(epoch, events),
+          error: (error) => this.reportError(error),
+        })
+        .then(
+          (position) => {
+            if (!this.#opened) this.window.reset(position.epoch, position.seq)
+            this.#opened = true
+          },
+          (error: unknown) => {
+            this.#openFailed = error
+            this.reportError(error)
+          },
+        )
+    }
+  }
+
+  // ---- emitting ------------------------------------------------------------
+
+  /** Stores and sends an event: at once in memory, through the store with one. */
+  publish(
+    event: string,
+    data: string,
+    topics: readonly string[] | undefined,
+  ): string | Promise<string> {
+    if (this.store) {
+      return this.store
+        .append({ event, data, topics, at: preciseNow() })
+        .then((position) => formatEventId(position.epoch, position.seq))
+    }
+    const entry = this.window.append(event, data, topics)
+    this.hub.publish(entry)
+    return entry.id
+  }
+
+  /** The store's feed: events appended by any process, in the store's order. */
+  #ingest(epoch: string, events: readonly StoredEvent[]): void {
+    const { window, hub } = this
+    for (const event of events) {
+      if (!this.#opened) {
+        window.reset(epoch, event.seq - 1)
+        this.#opened = true
+      } else if (epoch !== window.epoch || event.seq !== window.head() + 1) {
+        this.#reset(epoch, event.seq - 1)
+      }
+      const entry = createEntry(epoch, event.seq, event.event, event.data, event.topics, event.at)
+      window.insert(entry)
+      hub.publish(entry)
+    }
+    for (const start of this.#waiting) {
+      if (start.cursor <= window.head()) {
+        this.#waiting.delete(start)
+        start.resume()
+      }
+    }
+  }
+
+  /**
+   * The store's history does not continue where this process left it (flushed,
+   * replaced, restored from an older copy, trimmed past the reader): every live
+   * stream gets a gap event, then the new history from `head` on.
+   */
+  #reset(epoch: string, head: number): void {
+    const { window, hub } = this
+    hub.flush()
+    const lost = formatEventId(window.epoch, window.head())
+    window.reset(epoch, head)
+    const id = formatEventId(epoch, head)
+    hub.counters.gaps.reset += hub.liveCount
+    hub.publish(
+      {
+        seq: head,
+        id,
+        topics: undefined,
+        chunk: toBytes(gapBlock(id, 'reset', lost)),
+        at: preciseNow(),
+      },
+      false,
+    )
+  }
+
+  waitForHead(start: StreamStart): void {
+    this.#waiting.add(start)
+  }
+
+  readFailed(start: StreamStart, error: unknown): void {
+    this.reportError(error, this.info(start.connection))
+    // The client comes back after the retry hint and resumes from what it has.
+    start.connection.end(retryBlock(this.options.retryMs))
   }
 
   // ---- replies -------------------------------------------------------------
 
+  /**
+   * The CORS decision for a request's `Origin`. The predicate is the
+   * application's: a throw is reported and answered with a 500 that carries no
+   * CORS headers (and so no second call).
+   */
+  access(origin: string | null | undefined): Access | HttpError {
+    const value = origin ?? undefined
+    if (!this.#cors || value === undefined) return { origin: value, allowed: false }
+    try {
+      return { origin: value, allowed: this.#cors.allows(value) }
+    } catch (error) {
+      this.reportError(error)
+      return new HttpError('internal', 'The server failed to check the request origin.', {
+        cause: error,
+      })
+    }
+  }
+
   /** The JSON error answer for `error`, with CORS and the status-specific headers. */
-  errorReply(error: HttpError, origin: string | null | undefined): Reply {
-    this.hub.counters.requestsRejected++
+  errorReply(error: HttpError, access: Access | undefined): Reply {
+    const { counters } = this.hub
+    counters.requestsRejected++
+    counters.rejections[error.code] = (counters.rejections[error.code] ?? 0) + 1
     const headers: HeaderList = {
       'Content-Type': 'application/json; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -96,45 +211,59 @@ export class Core {
     if (error.code === 'unavailable') {
       headers['Retry-After'] = String(Math.max(1, Math.round(jitter(this.options.retryMs) / 1000)))
     }
-    this.#cors?.apply(headers, origin)
+    if (access) this.#cors?.apply(headers, access)
+    // Only messages this package wrote reach the body: an HttpError is built by
+    // this library or thrown by the app as one; anything else became `internal`.
     const body = JSON.stringify({ error: { code: error.code, message: error.message } })
     // By code, not `error.status`: the error may come from another copy of this package.
     return { status: httpStatus(error.code), headers, body }
   }
 
   /** The answer to `OPTIONS`: CORS preflight headers when the origin is allowed. */
-  preflightReply(origin: string | null | undefined): Reply {
+  preflightReply(access: Access): Reply {
     const headers: HeaderList = { Allow: 'GET, OPTIONS' }
-    this.#cors?.preflight(headers, origin)
+    this.#cors?.preflight(headers, access)
     return { status: 204, headers, body: null }
   }
 
   /** The headers of a stream. `Connection: keep-alive` is an HTTP/1.1 header only. */
-  streamHeaders(origin: string | null | undefined, http1: boolean): HeaderList {
+  streamHeaders(access: Access, http1: boolean): HeaderList {
     const headers: HeaderList = {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
       'X-Accel-Buffering': 'no',
     }
     if (http1) headers.Connection = 'keep-alive'
-    this.#cors?.apply(headers, origin)
+    this.#cors?.apply(headers, access)
     return headers
   }
 
   // ---- admission -----------------------------------------------------------
 
   #unavailable(): HttpError {
-    return this.closing
-      ? new HttpError('unavailable', 'The server is shutting down: reconnect after Retry-After.')
-      : new HttpError(
-          'unavailable',
-          'The server is at its connection limit: retry after Retry-After.',
-        )
+    if (this.closing) {
+      return new HttpError(
+        'unavailable',
+        'The server is shutting down: reconnect after Retry-After.',
+      )
+    }
+    if (this.store && !this.#opened) {
+      return new HttpError(
+        'unavailable',
+        this.#openFailed === undefined
+          ? 'The event store is not ready yet: reconnect after Retry-After.'
+          : 'The event store could not be opened: reconnect after Retry-After.',
+      )
+    }
+    return new HttpError(
+      'unavailable',
+      'The server is at its connection limit: retry after Retry-After.',
+    )
   }
 
   /**
-   * Checks a GET request: capacity, topics, then `authorize` and `canSubscribe`.
-   * Synchronous when there is nothing to await (no auth hooks).
+   * Checks a GET request: capacity, topics, the store being ready, then
+   * `authorize` and `canSubscribe`. Synchronous when there is nothing to await.
    */
   admit(
     request: EmitterRequest,
@@ -147,10 +276,11 @@ export class Core {
     const subscription = parseSubscription(query, lastEventIdHeader, this.options)
     if (subscription instanceof HttpError) return subscription
     const { authorize, canSubscribe } = this.#hooks
-    if (!authorize && !canSubscribe) return { principal: undefined, subscription }
+    const waitForStore = this.#ready !== undefined && !this.#opened
+    if (!authorize && !canSubscribe && !waitForStore) return { principal: undefined, subscription }
     // Reserve a slot while awaiting, so slow authorisations cannot overshoot the cap.
     this.#reserved++
-    return this.#authorize(request, subscription).finally(() => {
+    return this.#authorize(request, subscription, waitForStore).finally(() => {
       this.#reserved--
     })
   }
@@ -158,10 +288,18 @@ export class Core {
   async #authorize(
     request: EmitterRequest,
     subscription: Subscription,
+    waitForStore: boolean,
   ): Promise<Admission | HttpError> {
     const { authorize, canSubscribe } = this.#hooks
     try {
+      if (waitForStore) {
+        await this.#ready
+        if (!this.#opened) return this.#unavailable()
+      }
       const principal = authorize ? await authorize(request) : undefined
+      if (authorize && principal === false) {
+        return new HttpError('unauthorized', 'This request is not authorised to open a stream.')
+      }
       if (canSubscribe) {
         for (const topic of subscription.topics) {
           if ((await canSubscribe(principal, topic, request)) !== true) {
@@ -185,56 +323,52 @@ export class Core {
   }
 
   /**
-   * Opens the stream, synchronously: flush what is pending, read the history up
-   * to the head, write the start block, join the live fan-out. Nothing can be
-   * emitted in between, so replay and live meet with no gap and no duplicate.
+   * Opens the stream: counts it, writes the hello, and starts it (replay pages
+   * or a gap, then live). For a short resume from the local history all of it
+   * happens in this synchronous call.
    */
   open(admission: Admission, create: ConnectionFactory): Connection | HttpError {
-    if (this.closing || this.hub.size >= this.options.maxConnections) return this.#unavailable()
-    this.hub.flush()
+    if (
+      this.closing ||
+      this.hub.size >= this.options.maxConnections ||
+      (this.store && !this.#opened)
+    ) {
+      return this.#unavailable()
+    }
     const { principal, subscription } = admission
-    const group = this.hub.group(subscription.topics)
+    const { hub, window } = this
+    const group = hub.group(subscription.topics)
+    const connection = create(this.#nextId++, principal, group)
+    hub.attach(connection)
+    this.#ticker.start()
+    // Pending events are older than the head the plan starts from: out first.
+    hub.flush()
     const plan = planStart(
-      this.history,
+      window,
       subscription.lastEventId,
       subscription.replay,
       group.topics,
+      this.store !== undefined,
     )
-    const connection = create(this.#nextId++, principal, group)
-    this.hub.add(connection)
-    this.#ticker.start()
-    connection.sendStart(this.#startBlock(plan, subscription.lastEventId))
+    const { heartbeatMs, retryMs } = this.options
+    const bookmark = plan.kind === 'fresh' ? formatEventId(window.epoch, plan.head) : undefined
+    const hello = toBytes(helloBlock(heartbeatMs, retryMs, bookmark))
+    hub.counters.bytesWritten += hello.byteLength
+    connection.write(hello)
+    const start = new StreamStart(
+      this,
+      connection,
+      plan.kind === 'gap' ? window.head() : plan.from,
+      subscription.lastEventId,
+    )
+    connection.starting = start
+    if (plan.kind === 'gap') start.gap(plan.reason)
+    else start.run()
     if (this.#hooks.onConnect && !connection.closed) {
       const info = this.info(connection)
       this.#call(() => this.#hooks.onConnect?.(info), info)
     }
     return connection
-  }
-
-  #startBlock(plan: StartPlan, lastEventId: string | undefined): Uint8Array {
-    const { heartbeatMs, retryMs } = this.options
-    const { epoch } = this.history
-    if (plan.kind === 'gap') {
-      const text =
-        helloBlock(heartbeatMs, retryMs, undefined) +
-        gapBlock(formatEventId(epoch, plan.head), plan.reason, lastEventId ?? '')
-      return toBytes(text)
-    }
-    const hello = toBytes(
-      helloBlock(
-        heartbeatMs,
-        retryMs,
-        plan.kind === 'fresh' ? formatEventId(epoch, plan.head) : undefined,
-      ),
-    )
-    if (plan.entries.length === 0) return hello
-    const chunks = [hello]
-    let total = hello.byteLength
-    for (const entry of plan.entries) {
-      chunks.push(entry.chunk)
-      total += entry.chunk.byteLength
-    }
-    return concatBytes(chunks, total)
   }
 
   // ---- hooks ---------------------------------------------------------------
@@ -267,6 +401,8 @@ export class Core {
   }
 
   #disconnected(connection: Connection, reason: DisconnectReason): void {
+    for (const start of this.#waiting)
+      if (start.connection === connection) this.#waiting.delete(start)
     if (this.hub.size === 0) this.#ticker.stop()
     const { onDisconnect } = this.#hooks
     if (onDisconnect) {
@@ -280,27 +416,40 @@ export class Core {
 
   stats(): EmitterStats {
     const { counters } = this.hub
+    const { emitToWrite } = counters
     return {
       connections: this.hub.size,
       connectionsOpened: counters.connectionsOpened,
+      connectionsByTransport: { ...counters.transports },
       eventsEmitted: counters.eventsEmitted,
       bytesWritten: counters.bytesWritten,
       eventsDropped: counters.eventsDropped,
       slowConsumers: counters.slowConsumers,
       requestsRejected: counters.requestsRejected,
-      headId: formatEventId(this.history.epoch, this.history.head()),
+      rejections: { ...counters.rejections },
+      replays: counters.replays,
+      gaps: { ...counters.gaps },
+      emitToWrite: {
+        bucketsMs: LATENCY_BUCKETS_MS,
+        counts: [...emitToWrite.counts],
+        sumMs: emitToWrite.sumMs,
+        count: emitToWrite.count,
+      },
+      headId: formatEventId(this.window.epoch, this.window.head()),
     }
   }
 
   close(options: CloseOptions = {}): Promise<void> {
     if (this.#closed) return this.#closed
+    const drainMs = checkNumber('drainMs', options.drainMs, 0, 'close')
     this.closing = true
     this.#closed = new Promise<void>((resolve) => {
       this.#resolveClosed = resolve
     })
+      .then(() => this.store?.close())
+      .catch((error: unknown) => this.reportError(error))
     this.hub.flush()
     const connections = this.hub.connections()
-    const drainMs = options.drainMs ?? 0
     const { retryMs } = this.options
     if (connections.length === 0) {
       this.#ticker.stop()

@@ -1,3 +1,6 @@
+import { OptionError } from './errors.js'
+import { checkNumber } from './options.js'
+
 /**
  * Cross-origin access to the stream, off unless configured. Only listed origins
  * get `Access-Control-Allow-Origin` (echoed, with `Vary: Origin`).
@@ -25,6 +28,16 @@ export interface CorsOptions {
   maxAgeSec?: number | undefined
 }
 
+/**
+ * The cross-origin decision for one request, taken once: the CORS predicate is
+ * application code, so it is called at most once per request, and a throw is
+ * caught where the request is read.
+ */
+export interface Access {
+  readonly origin: string | undefined
+  readonly allowed: boolean
+}
+
 /** Header names and values, as both handlers write them. */
 export type HeaderList = Record<string, string>
 
@@ -38,7 +51,12 @@ export class Cors {
   constructor(options: CorsOptions) {
     const { origin } = options
     if (typeof origin === 'function') this.#allow = origin
-    else if (origin.includes('*')) this.#allow = () => true
+    else if (!Array.isArray(origin) || origin.some((value) => typeof value !== 'string')) {
+      throw new OptionError(
+        'cors.origin',
+        'createEmitter: cors.origin must be a list of origins (such as ["https://app.example.com"], "*" for any) or a function (origin) => boolean.',
+      )
+    } else if (origin.includes('*')) this.#allow = () => true
     else {
       const set = new Set(origin)
       this.#allow = (value) => set.has(value)
@@ -48,20 +66,25 @@ export class Cors {
       'Last-Event-ID',
       ...(options.allowHeaders ?? ['Authorization', 'Content-Type']),
     ].join(', ')
-    this.#maxAge = String(options.maxAgeSec ?? 600)
+    this.#maxAge = String(checkNumber('cors.maxAgeSec', options.maxAgeSec, 600))
   }
 
-  /** Adds the headers for a response to a request from `origin`, if it is allowed. */
-  apply(headers: HeaderList, origin: string | null | undefined): void {
+  /** Whether `origin` may read the stream. May throw: the predicate is application code. */
+  allows(origin: string): boolean {
+    return this.#allow(origin) === true
+  }
+
+  /** Adds the headers for a response to a request whose origin was checked once with `allows`. */
+  apply(headers: HeaderList, access: Access): void {
     headers.Vary = 'Origin'
-    if (!origin || !this.#allow(origin)) return
-    headers['Access-Control-Allow-Origin'] = origin
+    if (!access.allowed || access.origin === undefined) return
+    headers['Access-Control-Allow-Origin'] = access.origin
     if (this.#credentials) headers['Access-Control-Allow-Credentials'] = 'true'
   }
 
-  /** Adds the preflight headers, if `origin` is allowed. */
-  preflight(headers: HeaderList, origin: string | null | undefined): void {
-    this.apply(headers, origin)
+  /** Adds the preflight headers, if the origin is allowed. */
+  preflight(headers: HeaderList, access: Access): void {
+    this.apply(headers, access)
     if (headers['Access-Control-Allow-Origin'] === undefined) return
     headers['Access-Control-Allow-Methods'] = 'GET, OPTIONS'
     headers['Access-Control-Allow-Headers'] = this.#allowHeaders

@@ -210,15 +210,36 @@ describe('createEmitter', () => {
 })
 
 describe('authorize refusals', () => {
-  it('honours an HttpError-shaped refusal from another copy of the package', async () => {
+  it('honours an HttpError thrown by another copy of the package (it carries the brand)', async () => {
     const emitter = createEmitter(events, {
       authorize: () => {
-        throw Object.assign(new Error('Go away.'), { name: 'HttpError', code: 'forbidden' })
+        const error = Object.assign(new Error('Go away.'), { name: 'HttpError', code: 'forbidden' })
+        throw Object.defineProperty(error, Symbol.for('tidings.error'), { value: 'TidingsError' })
       },
     })
     const response = await emitter.fetch(new Request('http://test.local/'))
     expect(response.status).toBe(403)
     expect(await response.json()).toEqual({ error: { code: 'forbidden', message: 'Go away.' } })
+    await emitter.close()
+  })
+
+  it('never sends the message of a foreign error that merely calls itself HttpError', async () => {
+    const reported: unknown[] = []
+    const emitter = createEmitter(events, {
+      onError: (error) => reported.push(error),
+      authorize: () => {
+        throw Object.assign(new Error('db password is hunter2'), {
+          name: 'HttpError',
+          code: 'forbidden',
+        })
+      },
+    })
+    const response = await emitter.fetch(new Request('http://test.local/'))
+    expect(response.status).toBe(500)
+    const body = await response.text()
+    expect(body).not.toContain('hunter2')
+    expect(JSON.parse(body).error.code).toBe('internal')
+    expect(reported).toHaveLength(1)
     await emitter.close()
   })
 })

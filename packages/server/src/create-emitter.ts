@@ -13,46 +13,52 @@ import { handleFetch } from './fetch-handler.js'
 import type { NodeResponse } from './node-connection.js'
 import { handleNode, type NodeRequest } from './node-handler.js'
 import type { CloseOptions, EmitterOptions, EmitterStats } from './options.js'
+import type { EventStore } from './store.js'
 import { isValidTopic } from './topics.js'
 
-/** Emits typed events; what `emitter.to(topic)` returns. */
-export interface Publisher<TContract extends AnyContract> {
+/**
+ * Emits typed events; what `emitter.to(topic)` returns. `TId` is what `emit`
+ * returns: the id itself with the in-memory history, a promise of it with a
+ * shared store (the store assigns ids).
+ */
+export interface Publisher<TContract extends AnyContract, TId = string> {
   /**
-   * Validates, stores and sends an event; returns its id.
+   * Validates, stores and sends an event; returns its id (with a `store`, a
+   * promise of it, which rejects with a `StoreError` when the store cannot take
+   * the event: nothing was sent then).
    * @throws {ValidationError} when the payload does not match the contract (nothing is stored or sent).
    * @throws {ContractError} when `name` is not an event of the contract.
    */
-  emit<TName extends EventName<TContract>>(
-    name: TName,
-    payload: EventInput<TContract, TName>,
-  ): string
+  emit<TName extends EventName<TContract>>(name: TName, payload: EventInput<TContract, TName>): TId
 }
 
 /**
  * What `createEmitter` returns. `TPrincipal` records what `authorize` returns
- * (the hooks' `info.principal`); it does not change the methods.
+ * (the hooks' `info.principal`); `TId` is what `emit` returns (`string`, or
+ * `Promise<string>` with a shared store).
  */
-// biome-ignore lint/correctness/noUnusedVariables: kept so an emitter's type names its principal
-export interface Emitter<TContract extends AnyContract, TPrincipal = undefined>
-  extends Publisher<TContract> {
+export interface Emitter<TContract extends AnyContract, TPrincipal = undefined, TId = string>
+  extends Publisher<TContract, TId> {
+  /** Kept so an emitter's type names its principal; never set. */
+  readonly principal?: TPrincipal
   /**
    * A publisher for one topic or several: its events reach only the
    * connections subscribed to at least one of them (each once). Events emitted
    * on the emitter itself reach every connection.
    * @throws {EmitError} `invalid_topic` for a topic no client could subscribe to.
    */
-  to(topics: string | readonly string[]): Publisher<TContract>
+  to(topics: string | readonly string[]): Publisher<TContract, TId>
   /**
    * The Node handler, for `http`, `https`, the `http2` compatibility API and
    * frameworks built on them (Express, Fastify's raw request, Koa). Resolves
-   * once the request is answered; never rejects.
+   * once the request is answered; never rejects or throws.
    *
    * @example
    * http.createServer((req, res) => emitter.handle(req, res)).listen(3000)
    */
   handle(req: NodeRequest, res: NodeResponse): Promise<void>
   /**
-   * The Fetch handler (Hono, Next.js route handlers, Bun, Deno).
+   * The Fetch handler (Hono, Next.js route handlers, Bun, Deno). Never rejects.
    *
    * @example
    * export const GET = (request: Request) => emitter.fetch(request)
@@ -62,7 +68,8 @@ export interface Emitter<TContract extends AnyContract, TPrincipal = undefined>
   stats(): EmitterStats
   /**
    * Stops accepting (new requests get 503), sends every stream a jittered
-   * `retry:` hint and ends it, spread over `drainMs`; resolves when all are closed.
+   * `retry:` hint and ends it, spread over `drainMs`; resolves when all are
+   * closed (and the store, if any, is closed).
    */
   close(options?: CloseOptions): Promise<void>
 }
@@ -96,14 +103,26 @@ function checkTopics(topics: string | readonly string[]): readonly string[] {
  * emitter.emit('server-time', { time: Date.now() })
  * emitter.to('room:lobby').emit('chat:message', { user: 'ada', text: 'hi' })
  *
+ * @example
+ * // Several processes sharing one history (see @tidings/redis):
+ * const emitter = createEmitter(events, { store: createRedisStore({ redis }) })
+ * const id = await emitter.emit('server-time', { time: Date.now() })
+ *
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html
  */
 export function createEmitter<TContract extends AnyContract, TPrincipal = undefined>(
   contract: TContract,
+  options: EmitterOptions<TPrincipal> & { store: EventStore },
+): Emitter<TContract, TPrincipal, Promise<string>>
+export function createEmitter<TContract extends AnyContract, TPrincipal = undefined>(
+  contract: TContract,
+  options?: EmitterOptions<TPrincipal> & { store?: undefined },
+): Emitter<TContract, TPrincipal, string>
+export function createEmitter<TContract extends AnyContract, TPrincipal = undefined>(
+  contract: TContract,
   options: EmitterOptions<TPrincipal> = {},
-): Emitter<TContract, TPrincipal> {
+): Emitter<TContract, TPrincipal, string | Promise<string>> {
   const core = new Core(contract, options as EmitterOptions<unknown>)
-  const { history, hub } = core
   const { validate } = core.options
   const { codec } = contract
 
@@ -111,7 +130,7 @@ export function createEmitter<TContract extends AnyContract, TPrincipal = undefi
     name: string,
     payload: unknown,
     topics: readonly string[] | undefined,
-  ): string => {
+  ): string | Promise<string> => {
     if (validate) {
       const result = validatePayload(contract, name as EventName<TContract>, payload)
       if (!result.success) throw new ValidationError(name, result.issues)
@@ -121,9 +140,7 @@ export function createEmitter<TContract extends AnyContract, TPrincipal = undefi
         `Event ${JSON.stringify(name)} is not in the contract.`,
       )
     }
-    const entry = history.append({ event: name, data: codec.encode(payload), topics })
-    hub.publish(entry)
-    return entry.id
+    return core.publish(name, codec.encode(payload), topics)
   }
 
   return {

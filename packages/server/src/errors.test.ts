@@ -23,8 +23,15 @@ describe('server errors', () => {
     expect(isTidingsError(new StreamError('slow_consumer', 'x'))).toBe(true)
   })
 
-  it('recognises an HttpError from another copy of the package by shape', () => {
-    expect(isHttpError({ name: 'HttpError', code: 'forbidden', message: 'no' })).toBe(true)
+  it('recognises an HttpError from another copy of the package by its brand, not by its name', () => {
+    // A foreign object that merely looks like one must not have its message sent.
+    expect(isHttpError({ name: 'HttpError', code: 'forbidden', message: 'no' })).toBe(false)
+    const other = Object.defineProperty(
+      { name: 'HttpError', code: 'forbidden', message: 'no' },
+      Symbol.for('tidings.error'),
+      { value: 'TidingsError' },
+    )
+    expect(isHttpError(other)).toBe(true)
     expect(isHttpError({ name: 'HttpError', code: 'teapot' })).toBe(false)
     expect(isHttpError(new Error('forbidden'))).toBe(false)
     expect(isHttpError(null)).toBe(false)

@@ -1,4 +1,4 @@
-import { TidingsError } from '@tidings/schema'
+import { isTidingsError, TidingsError } from '@tidings/schema'
 
 /** Codes of the errors a request to the emitter can be answered with. */
 export type HttpErrorCode =
@@ -47,14 +47,17 @@ export function httpStatus(code: string): number {
   return Object.hasOwn(STATUS, code) ? STATUS[code as HttpErrorCode] : 500
 }
 
-/** True for an {@link HttpError}, across realms and duplicated installs too. */
+/**
+ * True for an {@link HttpError}, across realms and duplicated installs too. An
+ * object that merely has `name: 'HttpError'` is not one: only errors built by
+ * a copy of this package (they carry the Tidings brand) are, so a foreign
+ * error's message can never reach a response body.
+ */
 export function isHttpError(error: unknown): error is HttpError {
   if (error instanceof HttpError) return true
   return (
-    typeof error === 'object' &&
-    error !== null &&
-    (error as { name?: unknown }).name === 'HttpError' &&
-    typeof (error as { code?: unknown }).code === 'string' &&
+    isTidingsError(error) &&
+    error.name === 'HttpError' &&
     Object.hasOwn(STATUS, (error as { code: string }).code)
   )
 }
@@ -81,4 +84,36 @@ export type StreamErrorCode = 'slow_consumer' | 'destroyed'
  */
 export class StreamError extends TidingsError<StreamErrorCode> {
   override name = 'StreamError'
+}
+
+/** Codes of {@link OptionError}. */
+export type OptionErrorCode = 'invalid_option'
+
+/**
+ * An option of `createEmitter` (or `close`) that cannot work: not a number, not
+ * finite where a finite value is needed, or outside its documented range.
+ * Thrown at once, so a bad configuration fails at start-up rather than as a
+ * storm of 1 ms timers later. `option` names it.
+ */
+export class OptionError extends TidingsError<OptionErrorCode> {
+  override name = 'OptionError'
+  readonly option: string
+
+  constructor(option: string, message: string) {
+    super('invalid_option', message)
+    this.option = option
+  }
+}
+
+/** Codes of {@link StoreError}. */
+export type StoreErrorCode = 'unavailable' | 'timeout' | 'failed'
+
+/**
+ * A shared event store (such as `@tidings/redis`) could not carry out a call:
+ * `unavailable` (it cannot be reached; nothing was stored), `timeout` (no answer
+ * in time: the event may or may not have been stored), `failed` (it answered
+ * with an error). `emit` rejects with it; the event was not sent by this call.
+ */
+export class StoreError extends TidingsError<StoreErrorCode> {
+  override name = 'StoreError'
 }

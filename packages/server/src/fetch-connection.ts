@@ -6,19 +6,17 @@ import type { Group, Hub } from './hub.js'
  * The SSE transport over a Fetch `ReadableStream` (the body of the `Response`
  * that `emitter.fetch` returns). The stream's own queue is the buffer: its
  * high-water mark is 0, so `-desiredSize` is exactly the bytes the consumer has
- * not read yet.
+ * not read yet, and `pull` means it took everything.
  *
  * It is its own underlying source and its own abort listener, so a connection
  * holds no closures.
  */
 export class FetchConnection extends Connection implements UnderlyingDefaultSource<Uint8Array> {
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined
-  /** The start block may be a large replay: it does not count against the limit. */
-  #allowance = 0
   readonly stream: ReadableStream<Uint8Array>
 
   constructor(hub: Hub, id: number, principal: unknown, group: Group) {
-    super(hub, id, principal, group)
+    super(hub, id, principal, group, 'sse')
     this.stream = new ReadableStream<Uint8Array>(
       this,
       new ByteLengthQueuingStrategy({ highWaterMark: 0 }),
@@ -27,6 +25,10 @@ export class FetchConnection extends Connection implements UnderlyingDefaultSour
 
   start(controller: ReadableStreamDefaultController<Uint8Array>): void {
     this.#controller = controller
+  }
+
+  pull(): void {
+    this.drained()
   }
 
   cancel(): void {
@@ -38,28 +40,15 @@ export class FetchConnection extends Connection implements UnderlyingDefaultSour
     this.hub.remove(this, 'client')
   }
 
-  /** Writes the start block (hello, replay or gap), exempt from the buffer limit. */
-  override sendStart(chunk: Uint8Array): void {
-    this.#allowance = chunk.byteLength
-    this.send(chunk, 0)
+  get heldBytes(): number {
+    return Math.max(0, -(this.#controller?.desiredSize ?? 0))
   }
 
-  send(chunk: Uint8Array, events: number): void {
+  write(chunk: Uint8Array): boolean {
     const controller = this.#controller
-    if (this.closed || controller === undefined) return
+    if (controller === undefined) return false
     controller.enqueue(chunk)
-    this.hub.counters.bytesWritten += chunk.byteLength
-    const queued = -(controller.desiredSize ?? 0)
-    if (queued > this.hub.maxBufferBytes + this.#allowance) {
-      this.queuedEvents = events
-      this.hub.remove(this, 'slow')
-      controller.error(
-        new StreamError(
-          'slow_consumer',
-          `The client read too slowly: more than ${this.hub.maxBufferBytes} bytes were waiting (maxBufferBytes), so the stream was cut off; it resumes from history.`,
-        ),
-      )
-    }
+    return (controller.desiredSize ?? 0) > 0
   }
 
   end(last: Uint8Array | undefined): void {
@@ -70,11 +59,15 @@ export class FetchConnection extends Connection implements UnderlyingDefaultSour
     controller.close()
   }
 
-  destroy(): void {
-    if (!this.closed) this.hub.remove(this, 'error')
+  abort(reason: 'slow' | 'error'): void {
     try {
       this.#controller?.error(
-        new StreamError('destroyed', 'The stream was torn down by the server.'),
+        reason === 'slow'
+          ? new StreamError(
+              'slow_consumer',
+              `The client read too slowly: more than ${this.hub.maxBufferBytes} bytes were waiting (maxBufferBytes), so the stream was cut off; it resumes from history.`,
+            )
+          : new StreamError('destroyed', 'The stream was torn down by the server.'),
       )
     } catch {
       // Already closed or errored.

@@ -1,38 +1,33 @@
 import type { Core, Reply } from './core.js'
+import type { Access } from './cors.js'
 import { HttpError } from './errors.js'
 import { FetchConnection } from './fetch-connection.js'
-import type { EmitterRequest } from './request.js'
+import { type EmitterRequest, queryOf } from './request.js'
 
 const toResponse = (reply: Reply): Response =>
   new Response(reply.body, { status: reply.status, headers: reply.headers })
 
-/** The Fetch API handler (Hono, Next.js route handlers, Bun, Deno, workers). */
-export async function handleFetch(core: Core, request: Request): Promise<Response> {
-  const origin = request.headers.get('origin')
+async function handle(core: Core, request: Request, access: Access): Promise<Response> {
   const { method } = request
-  if (method === 'OPTIONS') return toResponse(core.preflightReply(origin))
+  if (method === 'OPTIONS') return toResponse(core.preflightReply(access))
   if (method !== 'GET') {
-    return toResponse(
-      core.errorReply(
-        new HttpError(
-          'method_not_allowed',
-          `Method ${method} is not allowed: open the stream with GET.`,
-        ),
-        origin,
-      ),
+    const error = new HttpError(
+      'method_not_allowed',
+      `Method ${method} is not allowed: open the stream with GET.`,
     )
+    return toResponse(core.errorReply(error, access))
   }
-  const mark = request.url.indexOf('?')
-  let query = mark === -1 ? '' : request.url.slice(mark + 1)
-  const hash = query.indexOf('#')
-  if (hash !== -1) query = query.slice(0, hash)
   const view: EmitterRequest = { method, url: request.url, headers: request.headers, raw: request }
-  const admitted = await core.admit(view, query, request.headers.get('last-event-id'))
-  if (admitted instanceof HttpError) return toResponse(core.errorReply(admitted, origin))
+  const admitted = await core.admit(
+    view,
+    queryOf(request.url),
+    request.headers.get('last-event-id'),
+  )
+  if (admitted instanceof HttpError) return toResponse(core.errorReply(admitted, access))
   const { signal } = request
   if (signal?.aborted) {
     return toResponse(
-      core.errorReply(new HttpError('unavailable', 'The client went away.'), origin),
+      core.errorReply(new HttpError('unavailable', 'The client went away.'), access),
     )
   }
   let connection: FetchConnection | undefined
@@ -40,17 +35,29 @@ export async function handleFetch(core: Core, request: Request): Promise<Respons
     connection = new FetchConnection(core.hub, id, principal, group)
     return connection
   })
-  if (opened instanceof HttpError || connection === undefined) {
-    return toResponse(
-      core.errorReply(
-        opened instanceof HttpError ? opened : new HttpError('internal', 'Internal error.'),
-        origin,
-      ),
-    )
-  }
+  if (opened instanceof HttpError) return toResponse(core.errorReply(opened, access))
+  if (connection === undefined) throw new Error('The stream was not created.')
   signal?.addEventListener('abort', connection, { once: true })
   return new Response(connection.stream, {
     status: 200,
-    headers: core.streamHeaders(origin, false),
+    headers: core.streamHeaders(access, false),
   })
+}
+
+/**
+ * The Fetch API handler (Hono, Next.js route handlers, Bun, Deno, workers).
+ * Never rejects, whatever the application's callbacks do: a failure is reported
+ * to `onError` and answered with a 500 that carries nothing internal.
+ */
+export async function handleFetch(core: Core, request: Request): Promise<Response> {
+  let access: Access | undefined
+  try {
+    const checked = core.access(request.headers.get('origin'))
+    if (checked instanceof HttpError) return toResponse(core.errorReply(checked, undefined))
+    access = checked
+    return await handle(core, request, access)
+  } catch (error) {
+    core.reportError(error)
+    return toResponse(core.errorReply(new HttpError('internal', 'Internal error.'), access))
+  }
 }

@@ -59,12 +59,15 @@ export function retryBlock(retryMs: number): Uint8Array {
   return toBytes(encodeRetry(jitter(retryMs)))
 }
 
-/** Joins chunks into one, without copying when there is only one. */
-export function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!
+/** Joins the chunks of `parts` (`total` bytes) into one, without copying when there is only one. */
+export function concatBytes(
+  parts: readonly { readonly chunk: Uint8Array }[],
+  total: number,
+): Uint8Array {
+  if (parts.length === 1) return parts[0]!.chunk
   const out = new Uint8Array(total)
   let offset = 0
-  for (const chunk of chunks) {
+  for (const { chunk } of parts) {
     out.set(chunk, offset)
     offset += chunk.byteLength
   }

@@ -1,25 +1,23 @@
 import type { Connection, DisconnectReason } from './connection.js'
 import { concatBytes } from './frames.js'
-import { type HistoryEntry, matchesTopics } from './history.js'
+import { type HistoryEntry, preciseNow } from './history.js'
+import { Counters } from './stats.js'
 
-/** The connections that share one topic set, and so receive exactly the same bytes. */
+/** The connections that share one topic set, and so receive exactly the same events. */
 export interface Group {
   readonly key: string
   /** The topics, shared by all members (one Set per distinct subscription, not per connection). */
   readonly topics: ReadonlySet<string>
   /** The same topics as a list, for hooks. */
   readonly list: readonly string[]
+  /** The live connections (their replay, if any, is done). */
   readonly members: Set<Connection>
-}
-
-/** The counters behind `emitter.stats()`. */
-export interface Counters {
-  eventsEmitted: number
-  bytesWritten: number
-  eventsDropped: number
-  slowConsumers: number
-  connectionsOpened: number
-  requestsRejected: number
+  /** Connections holding this group, live or still starting; it is indexed while above 0. */
+  refs: number
+  /** Scratch of one flush: the entries that reach this group, their positions in the flush, their size. */
+  readonly batch: HistoryEntry[]
+  readonly positions: number[]
+  bytes: number
 }
 
 /** What the hub reports to the emitter. */
@@ -37,22 +35,28 @@ const scheduleFlush: (flush: () => void) => void =
     : (flush) => globalThis.setTimeout(flush, 0)
 
 /**
+ * The most bytes one flush may spend on concatenated buffers. A group's events
+ * of a tick are joined into one buffer (one write per connection, shared by
+ * every group that receives exactly the same events) while this lasts; past it,
+ * connections get the shared event buffers one after the other (the transport
+ * corks them into one vectored write). So a burst costs its own size once, not
+ * once per topic set.
+ */
+const JOIN_BUDGET = 1024 * 1024
+
+/**
  * The fan-out. Events emitted within one tick are queued and flushed at the end
- * of it: each group of connections with the same topics gets one buffer holding
- * all its events of the tick (built once per group, not per connection), written
- * with one call per connection.
+ * of it. Groups are indexed by topic, so an event reaches its groups without a
+ * scan of all of them: a targeted emit costs what it reaches.
  */
 export class Hub {
-  readonly counters: Counters = {
-    eventsEmitted: 0,
-    bytesWritten: 0,
-    eventsDropped: 0,
-    slowConsumers: 0,
-    connectionsOpened: 0,
-    requestsRejected: 0,
-  }
+  readonly counters = new Counters()
+  /** Open streams, live or still starting. */
   size = 0
+  readonly #all = new Set<Connection>()
   readonly #groups = new Map<string, Group>()
+  readonly #byTopic = new Map<string, Set<Group>>()
+  #live = 0
   #pending: HistoryEntry[] = []
   #scheduled = false
   readonly #flush = (): void => this.flush()
@@ -62,10 +66,15 @@ export class Hub {
     readonly events: HubEvents,
   ) {}
 
+  /** Streams in the live fan-out (their replay is done). */
+  get liveCount(): number {
+    return this.#live
+  }
+
   /** Queues an entry for the flush at the end of this event-loop turn. */
-  publish(entry: HistoryEntry): void {
+  publish(entry: HistoryEntry, count = true): void {
     this.#pending.push(entry)
-    this.counters.eventsEmitted++
+    if (count) this.counters.eventsEmitted++
     if (!this.#scheduled) {
       this.#scheduled = true
       // A macrotask, not a microtask: events from separate callbacks of one
@@ -77,7 +86,7 @@ export class Hub {
 
   /**
    * Writes every pending event to its connections now. Also called right before
-   * a connection joins, so that what it reads from history and what it receives
+   * a connection joins, so that what it read from history and what it receives
    * live meet exactly at the head.
    */
   flush(): void {
@@ -85,99 +94,176 @@ export class Hub {
     const pending = this.#pending
     if (pending.length === 0) return
     this.#pending = []
-    if (this.#groups.size === 0) return
+    const now = preciseNow()
+    const { emitToWrite } = this.counters
     let broadcastOnly = true
     let total = 0
     for (const entry of pending) {
+      emitToWrite.record(Math.max(0, now - entry.at))
       total += entry.chunk.byteLength
       if (entry.topics !== undefined) broadcastOnly = false
     }
+    if (this.#live === 0) return
     if (broadcastOnly) {
-      const chunk = concatBytes(
-        pending.map((entry) => entry.chunk),
-        total,
-      )
-      for (const group of this.#groups.values()) this.#sendGroup(group, chunk, pending.length)
+      const joined = total <= JOIN_BUDGET ? concatBytes(pending, total) : undefined
+      for (const group of this.#groups.values()) this.#sendGroup(group, joined, pending)
       return
     }
-    const chunks: Uint8Array[] = []
-    for (const group of this.#groups.values()) {
-      let bytes = 0
-      chunks.length = 0
-      for (const entry of pending) {
-        if (matchesTopics(entry.topics, group.topics)) {
-          chunks.push(entry.chunk)
-          bytes += entry.chunk.byteLength
+    const touched: Group[] = []
+    for (let position = 0; position < pending.length; position++) {
+      const entry = pending[position]!
+      if (entry.topics === undefined) {
+        for (const group of this.#groups.values()) collect(group, entry, position, touched)
+        continue
+      }
+      for (const topic of entry.topics) {
+        const groups = this.#byTopic.get(topic)
+        if (groups) for (const group of groups) collect(group, entry, position, touched)
+      }
+    }
+    let budget = JOIN_BUDGET
+    const joins = new Map<string, Uint8Array>()
+    for (const group of touched) {
+      const { batch } = group
+      let joined: Uint8Array | undefined
+      if (batch.length === 1) joined = batch[0]!.chunk
+      else {
+        const key = group.positions.join()
+        joined = joins.get(key)
+        if (joined === undefined && group.bytes <= budget) {
+          joined = concatBytes(batch, group.bytes)
+          budget -= group.bytes
+          joins.set(key, joined)
         }
       }
-      if (chunks.length > 0) this.#sendGroup(group, concatBytes(chunks, bytes), chunks.length)
+      this.#sendGroup(group, joined, batch)
+      batch.length = 0
+      group.positions.length = 0
+      group.bytes = 0
     }
   }
 
-  /** Writes the same bytes to every connection (the heartbeat). */
-  sendAll(chunk: Uint8Array): void {
-    for (const group of this.#groups.values()) this.#sendGroup(group, chunk, 0)
+  /** Writes the same bytes to every open stream whose transport holds nothing (the heartbeat). */
+  heartbeat(chunk: Uint8Array): void {
+    for (const connection of this.#all) {
+      // Bytes still waiting tell the peer as much as a heartbeat would, once it reads them.
+      if (connection.closed || connection.heldBytes > 0) continue
+      try {
+        this.counters.bytesWritten += chunk.byteLength
+        connection.write(chunk)
+      } catch (error) {
+        this.#failed(connection, error)
+      }
+    }
   }
 
-  #sendGroup(group: Group, chunk: Uint8Array, events: number): void {
+  #sendGroup(group: Group, joined: Uint8Array | undefined, batch: readonly HistoryEntry[]): void {
     // A send may cut a connection off, which deletes it from this set: Set
     // iteration tolerates deleting the current element.
     for (const connection of group.members) {
       try {
-        connection.send(chunk, events)
+        if (joined === undefined) connection.sendMany(batch, batch.length)
+        else connection.send(joined, batch.length)
       } catch (error) {
-        // One broken transport must not stop the fan-out to the others.
-        connection.destroy()
-        this.events.failed(connection, error)
+        this.#failed(connection, error)
       }
     }
   }
 
+  #failed(connection: Connection, error: unknown): void {
+    // One broken transport must not stop the fan-out to the others.
+    connection.destroy()
+    this.events.failed(connection, error)
+  }
+
   /**
-   * The group for a set of (valid, deduplicated) topics, created when new. Call
-   * it in the same synchronous step as `add`, so an empty group never lingers.
+   * The group for a set of (valid, deduplicated) topics: the indexed one, or a
+   * new one that `attach` indexes. Call both in the same synchronous step.
    */
   group(topics: readonly string[]): Group {
     const list = [...topics].sort()
     const key = list.join('\n')
-    let group = this.#groups.get(key)
-    if (!group) {
-      group = { key, topics: new Set(list), list, members: new Set() }
-      this.#groups.set(key, group)
-    }
-    return group
+    return (
+      this.#groups.get(key) ?? {
+        key,
+        topics: new Set(list),
+        list,
+        members: new Set(),
+        refs: 0,
+        batch: [],
+        positions: [],
+        bytes: 0,
+      }
+    )
   }
 
-  /** Adds a connection to the live fan-out, in the group it was created with. */
-  add(connection: Connection): void {
-    connection.group.members.add(connection)
+  /** Counts a new stream (it starts: hello, then replay) and indexes its group. */
+  attach(connection: Connection): void {
+    const { group } = connection
+    if (group.refs++ === 0) {
+      this.#groups.set(group.key, group)
+      for (const topic of group.list) {
+        const groups = this.#byTopic.get(topic)
+        if (groups) groups.add(group)
+        else this.#byTopic.set(topic, new Set([group]))
+      }
+    }
+    this.#all.add(connection)
     this.size++
     this.counters.connectionsOpened++
+    this.counters.transports[connection.transport]++
+  }
+
+  /** Adds a started connection to the live fan-out. */
+  goLive(connection: Connection): void {
+    if (connection.closed) return
+    connection.starting = undefined
+    connection.group.members.add(connection)
+    this.#live++
+  }
+
+  /** Cuts off a connection that holds more than `maxBufferBytes` unread, and counts it. */
+  cutOff(connection: Connection, events: number): void {
+    this.counters.slowConsumers++
+    this.counters.eventsDropped += events
+    this.remove(connection, 'slow')
+    connection.abort('slow')
   }
 
   /** Removes a connection (idempotent) and reports why. */
   remove(connection: Connection, reason: DisconnectReason): void {
     if (connection.closed) return
     connection.closed = true
-    if (reason === 'slow') {
-      this.counters.slowConsumers++
-      this.counters.eventsDropped += connection.pendingEvents
-    }
+    connection.starting = undefined
     const { group } = connection
-    if (group.members.delete(connection)) {
-      this.size--
-      if (group.members.size === 0 && this.#groups.get(group.key) === group) {
-        this.#groups.delete(group.key)
+    if (group.members.delete(connection)) this.#live--
+    if (--group.refs === 0) {
+      this.#groups.delete(group.key)
+      for (const topic of group.list) {
+        const groups = this.#byTopic.get(topic)
+        if (groups?.delete(group) && groups.size === 0) this.#byTopic.delete(topic)
       }
     }
+    this.#all.delete(connection)
+    this.size--
+    this.counters.transports[connection.transport]--
     this.events.disconnected(connection, reason)
   }
 
-  /** Every live connection, for shutdown. */
+  /** Every open stream, for shutdown. */
   connections(): Connection[] {
-    const out: Connection[] = []
-    for (const group of this.#groups.values())
-      for (const connection of group.members) out.push(connection)
-    return out
+    return [...this.#all]
   }
+}
+
+/** Adds `entry` to a group's batch of this flush, once however many of its topics match. */
+function collect(group: Group, entry: HistoryEntry, position: number, touched: Group[]): void {
+  if (group.members.size === 0) return
+  const { positions } = group
+  const last = positions.length - 1
+  if (last >= 0 && positions[last] === position) return
+  if (last < 0) touched.push(group)
+  positions.push(position)
+  group.batch.push(entry)
+  group.bytes += entry.chunk.byteLength
 }

@@ -6,9 +6,11 @@ describe('@tidings/server exports', () => {
     expect(Object.keys(server).sort()).toEqual([
       'EmitError',
       'HttpError',
+      'OptionError',
+      'StoreError',
       'StreamError',
+      'ValidationError',
       'createEmitter',
-      'createMemoryHistory',
       'isHttpError',
     ])
   })

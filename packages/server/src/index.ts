@@ -1,4 +1,5 @@
-export type { DisconnectReason } from './connection.js'
+export { ValidationError } from '@tidings/schema'
+export type { DisconnectReason, TransportKind } from './connection.js'
 export type { CorsOptions } from './cors.js'
 export { createEmitter, type Emitter, type Publisher } from './create-emitter.js'
 export {
@@ -7,11 +8,14 @@ export {
   HttpError,
   type HttpErrorCode,
   isHttpError,
+  OptionError,
+  type OptionErrorCode,
+  StoreError,
+  type StoreErrorCode,
   StreamError,
   type StreamErrorCode,
 } from './errors.js'
-export type { HistoryEntry, HistoryStore, NewEntry } from './history.js'
-export { createMemoryHistory, type MemoryHistoryOptions } from './memory-history.js'
+export type { MemoryHistoryOptions } from './memory-history.js'
 export type { NodeResponse } from './node-connection.js'
 export type { NodeRequest } from './node-handler.js'
 export type {
@@ -20,5 +24,14 @@ export type {
   DisconnectInfo,
   EmitterOptions,
   EmitterStats,
+  LatencyHistogram,
 } from './options.js'
 export type { EmitterRequest, HeadersLike } from './request.js'
+export type {
+  EventFeed,
+  EventPosition,
+  EventStore,
+  NewEvent,
+  StoredEvent,
+  StoreReadResult,
+} from './store.js'

@@ -1,14 +1,23 @@
 import { describe, expect, it } from 'vitest'
-import { createMemoryHistory } from './memory-history.js'
+import { createEntry } from './history.js'
+import { MemoryHistory } from './memory-history.js'
 import { planStart } from './resume.js'
 
 const none = new Set<string>()
-const add = (history: ReturnType<typeof createMemoryHistory>, topics?: string[]) =>
-  history.append({ event: 'e', data: '1', topics })
+const create = (options: { maxEvents?: number; maxAgeMs?: number; now?: () => number } = {}) =>
+  new MemoryHistory({
+    maxEvents: options.maxEvents ?? 1000,
+    maxAgeMs: options.maxAgeMs ?? 300_000,
+    epoch: 'ep',
+    now: options.now,
+  })
+const add = (history: MemoryHistory, topics?: string[]) => history.append('e', '1', topics)
+const seqs = (history: MemoryHistory, after: number, topics = none, maxBytes = Infinity) =>
+  history.page(after, topics, maxBytes).entries.map((e) => e.seq)
 
-describe('createMemoryHistory', () => {
+describe('MemoryHistory', () => {
   it('hands out consecutive ids in its epoch and encodes each event once', () => {
-    const history = createMemoryHistory({ epoch: 'ep' })
+    const history = create()
     expect(history.head()).toBe(0)
     expect(history.oldest()).toBe(1)
     const first = add(history)
@@ -19,17 +28,20 @@ describe('createMemoryHistory', () => {
   })
 
   it('is bounded by count', () => {
-    const history = createMemoryHistory({ epoch: 'ep', maxEvents: 3 })
+    const history = create({ maxEvents: 3 })
     for (let i = 0; i < 200; i++) add(history)
     expect(history.head()).toBe(200)
     expect(history.oldest()).toBe(198)
-    expect(history.readAfter(0, none).map((e) => e.seq)).toEqual([198, 199, 200])
-    expect(history.readAfter(198, none).map((e) => e.seq)).toEqual([199, 200])
+    expect(seqs(history, 197)).toEqual([198, 199, 200])
+    expect(seqs(history, 198)).toEqual([199, 200])
+    expect(history.covers(197)).toBe(true)
+    expect(history.covers(196)).toBe(false)
+    expect(history.covers(201)).toBe(false)
   })
 
   it('is bounded by age', () => {
     let now = 0
-    const history = createMemoryHistory({ epoch: 'ep', maxAgeMs: 100, now: () => now })
+    const history = create({ maxAgeMs: 100, now: () => now })
     add(history)
     now = 50
     add(history)
@@ -37,57 +49,93 @@ describe('createMemoryHistory', () => {
     expect(history.oldest()).toBe(2)
     now = 1000
     expect(history.oldest()).toBe(3)
-    expect(history.readAfter(0, none)).toEqual([])
+    expect(seqs(history, 2)).toEqual([])
   })
 
   it('keeps nothing with maxEvents 0, yet counts ids', () => {
-    const history = createMemoryHistory({ epoch: 'ep', maxEvents: 0 })
+    const history = create({ maxEvents: 0 })
     add(history)
     expect(history.head()).toBe(1)
     expect(history.oldest()).toBe(2)
+    expect(history.covers(1)).toBe(true)
+    expect(history.covers(0)).toBe(false)
   })
 
   it('filters by topic: broadcasts match everyone, topic events only subscribers', () => {
-    const history = createMemoryHistory({ epoch: 'ep' })
+    const history = create()
     add(history)
     add(history, ['a'])
     add(history, ['b', 'c'])
-    expect(history.readAfter(0, none).map((e) => e.seq)).toEqual([1])
-    expect(history.readAfter(0, new Set(['a'])).map((e) => e.seq)).toEqual([1, 2])
-    expect(history.readAfter(0, new Set(['c', 'a'])).map((e) => e.seq)).toEqual([1, 2, 3])
-    expect(history.readLatest(2, new Set(['c'])).map((e) => e.seq)).toEqual([1, 3])
-    expect(history.readLatest(1, new Set(['c'])).map((e) => e.seq)).toEqual([3])
+    expect(seqs(history, 0)).toEqual([1])
+    expect(seqs(history, 0, new Set(['a']))).toEqual([1, 2])
+    expect(seqs(history, 0, new Set(['c', 'a']))).toEqual([1, 2, 3])
+    expect(history.before(2, new Set(['c']))).toBe(0)
+    expect(history.before(1, new Set(['c']))).toBe(2)
+    expect(history.before(5, new Set(['zzz']))).toBe(0)
   })
 
-  it('rejects impossible limits', () => {
-    expect(() => createMemoryHistory({ maxEvents: -1 })).toThrow(RangeError)
-    expect(() => createMemoryHistory({ maxAgeMs: 0 })).toThrow(RangeError)
+  it('pages by bytes and says how far each page read, matching or not', () => {
+    const history = create()
+    for (let i = 0; i < 10; i++) add(history, [i % 2 === 0 ? 'even' : 'odd'])
+    const size = history.page(0, none, 1).bytes
+    expect(size).toBe(0)
+    const even = new Set(['even'])
+    const chunk = history.page(0, even, 1)
+    // At least one entry per page, however small the page.
+    expect(chunk.entries.map((e) => e.seq)).toEqual([1])
+    expect(chunk.last).toBe(1)
+    const two = history.page(1, even, chunk.bytes * 2)
+    expect(two.entries.map((e) => e.seq)).toEqual([3, 5])
+    expect(two.last).toBe(5)
+    // The last page reaches the head, even past entries that do not match.
+    const rest = history.page(5, even, Infinity)
+    expect(rest.entries.map((e) => e.seq)).toEqual([7, 9])
+    expect(rest.last).toBe(10)
+  })
+
+  it('takes entries ordered elsewhere, and starts over on a reset', () => {
+    const history = create({ maxEvents: 5 })
+    history.reset('r1', 1000)
+    expect(history.head()).toBe(1000)
+    expect(history.covers(1000)).toBe(true)
+    history.insert(createEntry('r1', 1001, 'e', '1', undefined, Date.now()))
+    expect(seqs(history, 1000)).toEqual([1001])
+    history.reset('r2', 5)
+    expect(history.epoch).toBe('r2')
+    expect(history.oldest()).toBe(6)
+    expect(seqs(history, 5)).toEqual([])
   })
 })
 
 describe('planStart', () => {
-  const history = createMemoryHistory({ epoch: 'ep', maxEvents: 3 })
+  const history = create({ maxEvents: 3 })
   for (let i = 0; i < 5; i++) add(history)
-  const plan = (id: string | undefined, replay = 0) => planStart(history, id, replay, none)
+  const plan = (id: string | undefined, replay = 0, shared = false) =>
+    planStart(history, id, replay, none, shared)
 
   it('starts a fresh stream at the head, with an optional replay', () => {
-    expect(plan(undefined)).toEqual({ kind: 'fresh', head: 5, entries: [] })
-    const withReplay = plan(undefined, 2)
-    expect(withReplay.kind === 'fresh' && withReplay.entries.map((e) => e.seq)).toEqual([4, 5])
+    expect(plan(undefined)).toEqual({ kind: 'fresh', head: 5, from: 5 })
+    expect(plan(undefined, 2)).toEqual({ kind: 'fresh', head: 5, from: 3 })
+    expect(plan(undefined, 99)).toEqual({ kind: 'fresh', head: 5, from: 2 })
   })
 
   it('resumes from a retained id, including the one just before the oldest', () => {
-    const from2 = plan('ep-2')
-    expect(from2.kind === 'resume' && from2.entries.map((e) => e.seq)).toEqual([3, 4, 5])
-    expect(plan('ep-5')).toEqual({ kind: 'resume', entries: [] })
+    expect(plan('ep-2')).toEqual({ kind: 'resume', from: 2 })
+    expect(plan('ep-5')).toEqual({ kind: 'resume', from: 5 })
   })
 
   it('reports a gap for every id it cannot resume from', () => {
-    expect(plan('ep-1')).toEqual({ kind: 'gap', head: 5, reason: 'expired' })
-    expect(plan('ep-6')).toEqual({ kind: 'gap', head: 5, reason: 'unknown' })
-    expect(plan('other-3')).toEqual({ kind: 'gap', head: 5, reason: 'other-epoch' })
-    expect(plan('garbage')).toEqual({ kind: 'gap', head: 5, reason: 'malformed' })
-    expect(plan('x'.repeat(9000))).toEqual({ kind: 'gap', head: 5, reason: 'malformed' })
-    expect(plan('ep--1')).toEqual({ kind: 'gap', head: 5, reason: 'malformed' })
+    expect(plan('ep-1')).toEqual({ kind: 'gap', reason: 'expired' })
+    expect(plan('ep-6')).toEqual({ kind: 'gap', reason: 'unknown' })
+    expect(plan('other-3')).toEqual({ kind: 'gap', reason: 'other-epoch' })
+    expect(plan('garbage')).toEqual({ kind: 'gap', reason: 'malformed' })
+    expect(plan('x'.repeat(9000))).toEqual({ kind: 'gap', reason: 'malformed' })
+    expect(plan('ep--1')).toEqual({ kind: 'gap', reason: 'malformed' })
+  })
+
+  it('leaves ids older or newer than the window to a shared store', () => {
+    expect(plan('ep-1', 0, true)).toEqual({ kind: 'resume', from: 1 })
+    expect(plan('ep-9', 0, true)).toEqual({ kind: 'resume', from: 9 })
+    expect(plan('other-3', 0, true)).toEqual({ kind: 'gap', reason: 'other-epoch' })
   })
 })

@@ -1,6 +1,5 @@
-import { createEpoch, encodeEvent, formatEventId } from '@tidings/schema'
-import { toBytes } from './frames.js'
-import { type HistoryEntry, type HistoryStore, matchesTopics, type NewEntry } from './history.js'
+import { createEpoch } from '@tidings/schema'
+import { createEntry, type HistoryEntry, matchesTopics, preciseNow } from './history.js'
 
 /** Limits of the in-memory history. */
 export interface MemoryHistoryOptions {
@@ -16,100 +15,153 @@ export interface MemoryHistoryOptions {
   maxAgeMs?: number | undefined
   /** The epoch; a fresh random one by default (each process start is a new history). */
   epoch?: string | undefined
-  /** The clock, for tests. @defaultValue Date.now */
+  /** The clock (ms since the Unix epoch), for tests. @defaultValue `Date.now`, with sub-millisecond precision */
   now?: (() => number) | undefined
 }
 
-interface StoredEntry extends HistoryEntry {
-  readonly at: number
+/** One page of a history read: the matching entries, and the last seq the read went through. */
+export interface HistoryPage {
+  readonly entries: HistoryEntry[]
+  /** The seq the next page starts after (entries that did not match count too). */
+  readonly last: number
+  /** Their total size in bytes. */
+  readonly bytes: number
 }
 
 /**
- * The embedded history: the newest events in memory, bounded by count and age.
- * Seqs are consecutive, so the resume point is found by index arithmetic (O(1)).
- *
- * @example
- * const emitter = createEmitter(events, { history: createMemoryHistory({ maxEvents: 5000 }) })
+ * The events this process can replay at once, in memory, bounded by count and
+ * age. Alone it is the emitter's whole history (it hands out the seqs); with a
+ * shared store it is the local window the store's feed fills. Seqs are
+ * consecutive, so a position is found by index arithmetic (O(1)).
  */
-export function createMemoryHistory(options: MemoryHistoryOptions = {}): HistoryStore {
-  const maxEvents = options.maxEvents ?? 1000
-  const maxAgeMs = options.maxAgeMs ?? 300_000
-  const now = options.now ?? Date.now
-  const epoch = options.epoch ?? createEpoch()
-  if (!Number.isSafeInteger(maxEvents) || maxEvents < 0) {
-    throw new RangeError(`history.maxEvents must be a non-negative integer: got ${maxEvents}.`)
-  }
-  if (!(maxAgeMs > 0)) throw new RangeError(`history.maxAgeMs must be positive: got ${maxAgeMs}.`)
-
+export class MemoryHistory {
+  epoch: string
+  readonly maxEvents: number
+  readonly maxAgeMs: number
+  readonly #now: () => number
   // A growing array with a moving start index: eviction is O(1), and the array
   // is compacted once the dead prefix outweighs the live part.
-  let entries: StoredEntry[] = []
-  let start = 0
-  let head = 0
+  #entries: HistoryEntry[] = []
+  #start = 0
+  #head = 0
 
-  const evict = (count: number): void => {
-    start += count
-    if (start === entries.length) {
-      entries = []
-      start = 0
-    } else if (start > 64 && start * 2 > entries.length) {
-      entries = entries.slice(start)
-      start = 0
+  constructor(options: {
+    maxEvents: number
+    maxAgeMs: number
+    epoch?: string | undefined
+    now?: (() => number) | undefined
+  }) {
+    this.maxEvents = options.maxEvents
+    this.maxAgeMs = options.maxAgeMs
+    this.#now = options.now ?? preciseNow
+    this.epoch = options.epoch ?? createEpoch()
+  }
+
+  /** The seq of the newest event, or of the position before the first. */
+  head(): number {
+    return this.#head
+  }
+
+  /** The seq of the oldest retained event; `head() + 1` when none is retained. */
+  oldest(): number {
+    this.#prune()
+    return this.#oldest()
+  }
+
+  /** Whether a client that processed `seq` can be served from here. */
+  covers(seq: number): boolean {
+    return seq <= this.#head && seq + 1 >= this.oldest()
+  }
+
+  /** Assigns the next seq, encodes the event once and retains it. */
+  append(
+    event: string,
+    data: string,
+    topics: readonly string[] | undefined,
+    at = this.#now(),
+  ): HistoryEntry {
+    const entry = createEntry(this.epoch, this.#head + 1, event, data, topics, at)
+    this.insert(entry)
+    return entry
+  }
+
+  /** Retains an entry the store ordered; its seq must follow the head. */
+  insert(entry: HistoryEntry): void {
+    this.#head = entry.seq
+    if (this.maxEvents === 0) return
+    this.#entries.push(entry)
+    if (this.#entries.length - this.#start > this.maxEvents) this.#evict(1)
+    this.#prune()
+  }
+
+  /** Forgets everything: a new history (`epoch`) whose next event follows `head`. */
+  reset(epoch: string, head: number): void {
+    this.epoch = epoch
+    this.#head = head
+    this.#entries = []
+    this.#start = 0
+  }
+
+  /**
+   * The retained entries after `seq` that a connection subscribed to `topics`
+   * receives (broadcasts always match), oldest first, until they pass
+   * `maxBytes` (at least one is returned, however large).
+   */
+  page(seq: number, topics: ReadonlySet<string>, maxBytes: number): HistoryPage {
+    this.#prune()
+    const entries: HistoryEntry[] = []
+    let bytes = 0
+    let last = seq
+    const all = this.#entries
+    let index = this.#start + Math.max(0, seq + 1 - this.#oldest())
+    while (index < all.length) {
+      const entry = all[index++]!
+      last = entry.seq
+      if (matchesTopics(entry.topics, topics)) {
+        entries.push(entry)
+        bytes += entry.chunk.byteLength
+        if (bytes >= maxBytes) break
+      }
+    }
+    return { entries, last: index >= all.length ? this.#head : last, bytes }
+  }
+
+  /** The seq before the newest `count` retained events matching `topics` (`head()` when none). */
+  before(count: number, topics: ReadonlySet<string>): number {
+    this.#prune()
+    let seq = this.#head
+    let found = 0
+    for (let index = this.#entries.length - 1; index >= this.#start && found < count; index--) {
+      const entry = this.#entries[index]!
+      if (matchesTopics(entry.topics, topics)) {
+        found++
+        seq = entry.seq - 1
+      }
+    }
+    return seq
+  }
+
+  #oldest(): number {
+    const first = this.#entries[this.#start]
+    return first ? first.seq : this.#head + 1
+  }
+
+  #evict(count: number): void {
+    this.#start += count
+    if (this.#start === this.#entries.length) {
+      this.#entries = []
+      this.#start = 0
+    } else if (this.#start > 64 && this.#start * 2 > this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#start)
+      this.#start = 0
     }
   }
 
-  const prune = (): void => {
-    const cutoff = now() - maxAgeMs
+  #prune(): void {
+    const cutoff = this.#now() - this.maxAgeMs
     let drop = 0
-    const size = entries.length - start
-    while (drop < size && entries[start + drop]!.at < cutoff) drop++
-    if (drop > 0) evict(drop)
-  }
-
-  const oldest = (): number => {
-    const first = entries[start]
-    return first ? first.seq : head + 1
-  }
-
-  return {
-    epoch,
-    head: () => head,
-    oldest: () => {
-      prune()
-      return oldest()
-    },
-    append({ event, data, topics }: NewEntry): HistoryEntry {
-      const seq = head + 1
-      const id = formatEventId(epoch, seq)
-      const chunk = toBytes(encodeEvent({ id, event, data }))
-      head = seq
-      const entry: StoredEntry = { seq, id, topics, chunk, at: now() }
-      if (maxEvents > 0) {
-        entries.push(entry)
-        if (entries.length - start > maxEvents) evict(1)
-        prune()
-      }
-      return entry
-    },
-    readAfter(seq, topics, limit = Number.POSITIVE_INFINITY) {
-      prune()
-      const out: HistoryEntry[] = []
-      const first = oldest()
-      let index = start + Math.max(0, seq + 1 - first)
-      for (; index < entries.length && out.length < limit; index++) {
-        const entry = entries[index]!
-        if (matchesTopics(entry.topics, topics)) out.push(entry)
-      }
-      return out
-    },
-    readLatest(count, topics) {
-      prune()
-      const out: HistoryEntry[] = []
-      for (let index = entries.length - 1; index >= start && out.length < count; index--) {
-        const entry = entries[index]!
-        if (matchesTopics(entry.topics, topics)) out.push(entry)
-      }
-      return out.reverse()
-    },
+    const size = this.#entries.length - this.#start
+    while (drop < size && this.#entries[this.#start + drop]!.at < cutoff) drop++
+    if (drop > 0) this.#evict(drop)
   }
 }

@@ -3,22 +3,32 @@ import { describe, expect, it } from 'vitest'
 import { Hub } from './hub.js'
 import { NodeConnection, type NodeResponse } from './node-connection.js'
 
-/** A response whose socket accepts `capacity` writes, then needs a `drain`. */
+/** A response whose socket takes `capacity` bytes, then buffers them until `flushSocket`. */
 class FakeResponse extends EventEmitter {
   written: string[] = []
   capacity = Number.POSITIVE_INFINITY
+  writableLength = 0
   destroyed = false
   writableEnded = false
   headersSent = true
   socket = { destroyed: false }
   write(chunk: Uint8Array): boolean {
     this.written.push(new TextDecoder().decode(chunk))
-    return --this.capacity > 0
+    const taken = Math.min(this.capacity, chunk.byteLength)
+    this.capacity -= taken
+    this.writableLength += chunk.byteLength - taken
+    return this.writableLength === 0
+  }
+  flushSocket(): void {
+    this.writableLength = 0
+    this.capacity = Number.POSITIVE_INFINITY
+    this.emit('drain')
   }
   writeHead(): this {
     return this
   }
-  end(): void {
+  end(chunk?: Uint8Array): void {
+    if (chunk) this.written.push(new TextDecoder().decode(chunk))
     this.writableEnded = true
   }
   destroy(): void {
@@ -42,39 +52,43 @@ function setup(maxBufferBytes = 10) {
     hub.group([]),
     res as unknown as NodeResponse,
   )
-  hub.add(connection)
+  hub.attach(connection)
+  hub.goLive(connection)
   return { hub, res, connection, reasons }
 }
 
 describe('NodeConnection', () => {
-  it('queues while the socket is full and hands the queue over in one write on drain, in order', () => {
-    const { res, connection } = setup()
-    res.capacity = 1
+  it('counts what the response buffers, including bytes it took while it still accepted', () => {
+    const { res, connection } = setup(10)
+    res.capacity = 0
+    connection.send(bytes('0123456789'), 1)
+    // Accepted by the transport, not taken by the peer: it counts.
+    expect(connection.heldBytes).toBe(10)
     connection.send(bytes('a'), 1)
-    expect(connection.backlogged).toBe(true)
-    connection.send(bytes('b'), 1)
-    connection.send(bytes('c'), 1)
-    expect(res.written).toEqual(['a'])
-    res.capacity = Number.POSITIVE_INFINITY
-    res.emit('drain')
-    expect(res.written).toEqual(['a', 'bc'])
-    expect(connection.backlogged).toBe(false)
-    connection.send(bytes('d'), 1)
-    expect(res.written).toEqual(['a', 'bc', 'd'])
+    expect(connection.closed).toBe(false)
+    expect(connection.heldBytes).toBe(11)
   })
 
-  it('cuts the connection off past maxBufferBytes and counts the dropped events', () => {
+  it('cuts the connection off once it holds more than maxBufferBytes, and counts the dropped events', () => {
     const { hub, res, connection, reasons } = setup(10)
-    res.capacity = 1
+    res.capacity = 0
     connection.send(bytes('first'), 1)
-    connection.send(bytes('12345'), 2)
+    connection.send(bytes('123456'), 2)
     expect(res.destroyed).toBe(false)
-    connection.send(bytes('123456'), 3)
+    connection.send(bytes('late'), 3)
     expect(res.destroyed).toBe(true)
     expect(reasons).toEqual(['slow'])
-    expect(hub.counters).toMatchObject({ slowConsumers: 1, eventsDropped: 5 })
-    connection.send(bytes('late'), 1)
-    expect(res.written).toEqual(['first'])
+    expect(hub.counters).toMatchObject({ slowConsumers: 1, eventsDropped: 3 })
+    connection.send(bytes('later'), 1)
+    expect(res.written).toEqual(['first', '123456'])
+  })
+
+  it('tells a waiting replay when the response drains', () => {
+    const { res, connection } = setup()
+    let runs = 0
+    connection.starting = { run: () => runs++ } as unknown as typeof connection.starting
+    res.flushSocket()
+    expect(runs).toBe(1)
   })
 
   it('leaves the hub when the response closes, and ends cleanly with a last chunk', () => {
@@ -90,12 +104,12 @@ describe('NodeConnection', () => {
     expect(b.reasons).toEqual(['server'])
   })
 
-  it('destroys instead of ending when it is still waiting to drain', () => {
-    const { res, connection } = setup()
-    res.capacity = 1
-    connection.send(bytes('a'), 1)
+  it('destroys instead of ending when it still holds more than its bound', () => {
+    const { res, connection } = setup(4)
+    res.capacity = 0
+    connection.send(bytes('abcdef'), 1)
     connection.end(bytes('retry:1\n\n'))
     expect(res.destroyed).toBe(true)
-    expect(res.written).toEqual(['a'])
+    expect(res.written).toEqual(['abcdef'])
   })
 })

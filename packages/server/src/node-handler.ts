@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http'
 import type { Http2ServerRequest } from 'node:http2'
 import type { Admission, Core, Reply } from './core.js'
+import type { Access } from './cors.js'
 import { HttpError } from './errors.js'
 import { NodeConnection, type NodeResponse, type Writable } from './node-connection.js'
-import type { EmitterRequest, HeadersLike } from './request.js'
+import { type EmitterRequest, type HeadersLike, queryOf } from './request.js'
 
 /** A Node request, from `http`, `https` or the `http2` compatibility API. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest
@@ -25,7 +26,7 @@ class NodeHeaders implements HeadersLike {
 }
 
 /** The cheap per-request view `authorize` gets on the Node path (no Fetch `Request`). */
-class NodeRequestView implements EmitterRequest {
+export class NodeRequestView implements EmitterRequest {
   readonly raw: NodeRequest
   readonly headers: HeadersLike
   constructor(req: NodeRequest) {
@@ -56,70 +57,88 @@ function writeReply(res: NodeResponse, reply: Reply): void {
   else w.end(reply.body)
 }
 
+/** Something failed that should not have: report it, answer 500 with nothing internal. */
+function fail(core: Core, res: NodeResponse, error: unknown, access: Access | undefined): void {
+  core.reportError(error)
+  try {
+    writeReply(res, core.errorReply(new HttpError('internal', 'Internal error.'), access))
+  } catch {
+    ;(res as unknown as Writable).destroy()
+  }
+}
+
 function finish(
   core: Core,
   req: NodeRequest,
   res: NodeResponse,
-  origin: string | undefined,
+  access: Access,
   admitted: Admission | HttpError,
 ): void {
   if (admitted instanceof HttpError) {
-    writeReply(res, core.errorReply(admitted, origin))
+    writeReply(res, core.errorReply(admitted, access))
     return
   }
   if (gone(res)) return
   const opened = core.open(admitted, (id, principal, group) => {
     ;(res as unknown as Writable).writeHead(
       200,
-      core.streamHeaders(origin, req.httpVersionMajor === 1 && req.httpVersionMinor === 1),
+      core.streamHeaders(access, req.httpVersionMajor === 1 && req.httpVersionMinor === 1),
     )
     return new NodeConnection(core.hub, id, principal, group, res)
   })
-  if (opened instanceof HttpError) writeReply(res, core.errorReply(opened, origin))
+  if (opened instanceof HttpError) writeReply(res, core.errorReply(opened, access))
+}
+
+function handle(core: Core, req: NodeRequest, res: NodeResponse): Promise<void> | undefined {
+  const access = core.access(header(req, 'origin'))
+  if (access instanceof HttpError) {
+    writeReply(res, core.errorReply(access, undefined))
+    return
+  }
+  const method = req.method
+  if (method === 'OPTIONS') {
+    writeReply(res, core.preflightReply(access))
+    return
+  }
+  if (method !== 'GET') {
+    const error = new HttpError(
+      'method_not_allowed',
+      `Method ${method} is not allowed: open the stream with GET.`,
+    )
+    writeReply(res, core.errorReply(error, access))
+    return
+  }
+  const query = queryOf(req.url ?? '/')
+  const admitted = core.admit(new NodeRequestView(req), query, header(req, 'last-event-id'))
+  if (admitted instanceof Promise) {
+    return admitted.then(
+      (result) => {
+        try {
+          finish(core, req, res, access, result)
+        } catch (error) {
+          fail(core, res, error, access)
+        }
+      },
+      (error: unknown) => fail(core, res, error, access),
+    )
+  }
+  try {
+    finish(core, req, res, access, admitted)
+  } catch (error) {
+    fail(core, res, error, access)
+  }
 }
 
 /**
  * The Node `http`/`https`/`http2`-compat handler. Resolves once the request is
- * answered (the stream is open, or an error was written); never rejects.
+ * answered (the stream is open, or an error was written); never rejects and
+ * never throws, whatever the application's callbacks do.
  */
 export function handleNode(core: Core, req: NodeRequest, res: NodeResponse): Promise<void> {
-  const origin = header(req, 'origin')
-  const method = req.method
-  if (method === 'OPTIONS') {
-    writeReply(res, core.preflightReply(origin))
-    return Promise.resolve()
-  }
-  if (method !== 'GET') {
-    writeReply(
-      res,
-      core.errorReply(
-        new HttpError(
-          'method_not_allowed',
-          `Method ${method} is not allowed: open the stream with GET.`,
-        ),
-        origin,
-      ),
-    )
-    return Promise.resolve()
-  }
-  const url = req.url ?? '/'
-  const mark = url.indexOf('?')
-  const query = mark === -1 ? '' : url.slice(mark + 1)
-  const admitted = core.admit(new NodeRequestView(req), query, header(req, 'last-event-id'))
-  if (admitted instanceof Promise) {
-    return admitted.then(
-      (result) => finish(core, req, res, origin, result),
-      (error: unknown) => {
-        core.reportError(error)
-        writeReply(res, core.errorReply(new HttpError('internal', 'Internal error.'), origin))
-      },
-    )
-  }
   try {
-    finish(core, req, res, origin, admitted)
+    return handle(core, req, res) ?? Promise.resolve()
   } catch (error) {
-    core.reportError(error)
-    writeReply(res, core.errorReply(new HttpError('internal', 'Internal error.'), origin))
+    fail(core, res, error, undefined)
+    return Promise.resolve()
   }
-  return Promise.resolve()
 }

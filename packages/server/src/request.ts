@@ -40,6 +40,18 @@ export interface Subscription {
 }
 
 /**
+ * The query string of a request target (an absolute URL or a path), without a
+ * `#fragment`: both handlers read a request through this, so they read it the
+ * same way whatever a raw client sends.
+ */
+export function queryOf(target: string): string {
+  const hash = target.indexOf('#')
+  const end = hash === -1 ? target.length : hash
+  const mark = target.indexOf('?')
+  return mark === -1 || mark > end ? '' : target.slice(mark + 1, end)
+}
+
+/**
  * Reads topics, the last event id and `replay` from a query string and the
  * `Last-Event-ID` header. Malformed topics and too many topics are a 400; a bad
  * last event id is not an error here (it becomes a gap event in the stream).

@@ -1,36 +1,40 @@
 import { type GapReason, parseEventId } from '@tidings/schema'
-import type { HistoryEntry, HistoryStore } from './history.js'
+import type { MemoryHistory } from './memory-history.js'
 
-/** What a new stream starts with, decided from the history at the moment it goes live. */
+/** How a new stream starts, decided from the local history when it opens. */
 export type StartPlan =
-  /** A fresh connection: a bookmark at the head, then the `replay=N` newest events. */
-  | { readonly kind: 'fresh'; readonly head: number; readonly entries: readonly HistoryEntry[] }
-  /** A resume the history can serve: the events after the client's id. */
-  | { readonly kind: 'resume'; readonly entries: readonly HistoryEntry[] }
-  /** A resume it cannot serve: a gap event at the head, then live. */
-  | { readonly kind: 'gap'; readonly head: number; readonly reason: GapReason }
+  /** A fresh connection: a bookmark at `head`, then the events after `from` (`replay=N`), then live. */
+  | { readonly kind: 'fresh'; readonly head: number; readonly from: number }
+  /**
+   * A resume: the events after `from`, read from the local history while it
+   * holds them and from the shared store (if any) before that.
+   */
+  | { readonly kind: 'resume'; readonly from: number }
+  /** A resume nothing can serve: a gap event at the head, then live. */
+  | { readonly kind: 'gap'; readonly reason: GapReason }
 
 /**
- * Decides how a stream starts. Called synchronously right before the connection
- * joins the live fan-out, so the entries read here end exactly where live
- * delivery begins.
+ * Decides how a stream starts. A pure function of the local history, the
+ * client's id and whether a shared store can reach further back or ahead (its
+ * reader may not have caught up with an id another process handed out).
  */
 export function planStart(
-  history: HistoryStore,
+  history: MemoryHistory,
   lastEventId: string | undefined,
   replay: number,
   topics: ReadonlySet<string>,
+  shared: boolean,
 ): StartPlan {
-  if (lastEventId === undefined) {
-    const entries = replay > 0 ? history.readLatest(replay, topics) : []
-    return { kind: 'fresh', head: history.head(), entries }
-  }
   const head = history.head()
+  if (lastEventId === undefined) {
+    return { kind: 'fresh', head, from: replay > 0 ? history.before(replay, topics) : head }
+  }
   const parsed = parseEventId(lastEventId)
-  if (!parsed) return { kind: 'gap', head, reason: 'malformed' }
-  if (parsed.epoch !== history.epoch) return { kind: 'gap', head, reason: 'other-epoch' }
-  if (parsed.seq > head) return { kind: 'gap', head, reason: 'unknown' }
+  if (!parsed) return { kind: 'gap', reason: 'malformed' }
+  if (parsed.epoch !== history.epoch) return { kind: 'gap', reason: 'other-epoch' }
+  if (shared) return { kind: 'resume', from: parsed.seq }
+  if (parsed.seq > head) return { kind: 'gap', reason: 'unknown' }
   // Resumable when the event right after the client's id is still retained.
-  if (parsed.seq + 1 < history.oldest()) return { kind: 'gap', head, reason: 'expired' }
-  return { kind: 'resume', entries: history.readAfter(parsed.seq, topics) }
+  if (parsed.seq + 1 < history.oldest()) return { kind: 'gap', reason: 'expired' }
+  return { kind: 'resume', from: parsed.seq }
 }

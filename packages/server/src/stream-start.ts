@@ -1,0 +1,205 @@
+import { formatEventId, type GapReason } from '@tidings/schema'
+import type { Connection } from './connection.js'
+import { gapBlock, toBytes } from './frames.js'
+import { createEntry, type HistoryEntry, matchesTopics } from './history.js'
+import type { Hub } from './hub.js'
+import type { MemoryHistory } from './memory-history.js'
+import type { EventStore } from './store.js'
+
+/** What a start needs from the emitter's core. */
+export interface StartHost {
+  readonly hub: Hub
+  /** The local history (the whole history without a store, the window with one). */
+  readonly window: MemoryHistory
+  readonly store: EventStore | undefined
+  /** The most bytes of replay handed to a transport at once. */
+  readonly pageBytes: number
+  /** Calls `start.run()` again once the window's head reaches `start.cursor`. */
+  waitForHead(start: StreamStart): void
+  /** The store could not be read: report it and end the stream (the client resumes later). */
+  readFailed(start: StreamStart, error: unknown): void
+}
+
+// The first read from a store asks for this many events; later reads size
+// themselves from the events seen so far, so a page stays near `pageBytes`.
+const FIRST_READ = 64
+const MAX_READ = 1000
+
+/**
+ * The start of one stream: the replay after its resume position, page by page,
+ * then the switch to live. A page is handed to the transport only once it took
+ * the previous one (`drained`), so a client that does not read holds at most a
+ * page of replay however far back it resumes. Pages come from the local
+ * history while it holds them, and from the shared store before that.
+ *
+ * The switch is exact: the last page is read up to the head right after the
+ * pending live events were flushed, and the connection joins the fan-out in
+ * the same synchronous step, so no event is missed or sent twice in between.
+ */
+export class StreamStart {
+  /** The seq the next page starts after: the last one written or skipped (another topic). */
+  cursor: number
+  readonly #epoch: string
+  #running = false
+  #again = false
+  /** A store read is in flight, or the start waits for the window to reach the cursor. */
+  #busy = false
+  /** Events read from the store, not yet handed over, and the seq they reach. */
+  #fetched: HistoryEntry[] = []
+  #fetchedLast = 0
+  #readSize = FIRST_READ
+  #replayed = false
+
+  constructor(
+    readonly host: StartHost,
+    readonly connection: Connection,
+    from: number,
+    /** The id the client resumed from, echoed by a gap event. */
+    readonly lastEventId: string | undefined,
+  ) {
+    this.cursor = from
+    this.#epoch = host.window.epoch
+  }
+
+  /** Goes on with the replay while the transport takes it; re-entrant calls are folded. */
+  run(): void {
+    if (this.#running) {
+      this.#again = true
+      return
+    }
+    this.#running = true
+    try {
+      do {
+        this.#again = false
+        this.#step()
+      } while (this.#again)
+    } finally {
+      this.#running = false
+    }
+  }
+
+  #active(): boolean {
+    return !this.connection.closed && this.connection.starting === this
+  }
+
+  #step(): void {
+    const { host, connection } = this
+    const { window } = host
+    while (this.#active() && !this.#busy) {
+      // The history was replaced under the replay (a shared store was reset).
+      if (window.epoch !== this.#epoch) {
+        this.gap('reset')
+        return
+      }
+      if (this.#fetched.length > 0) {
+        const entries = this.#fetched
+        this.#fetched = []
+        this.cursor = this.#fetchedLast
+        if (!this.#write(entries)) return
+        continue
+      }
+      if (window.covers(this.cursor)) {
+        host.hub.flush()
+        const page = window.page(this.cursor, connection.group.topics, host.pageBytes)
+        this.cursor = page.last
+        const more = this.#write(page.entries)
+        if (this.cursor >= window.head()) {
+          this.#goLive()
+          return
+        }
+        if (!more) return
+        continue
+      }
+      const ahead = this.cursor > window.head()
+      if (host.store) this.#read(host.store, ahead)
+      else this.gap(ahead ? 'unknown' : 'expired')
+      return
+    }
+  }
+
+  /** Writes a gap event at the head, then joins the live fan-out. */
+  gap(reason: GapReason): void {
+    const { hub, window } = this.host
+    hub.flush()
+    const lost = this.#replayed
+      ? formatEventId(this.#epoch, this.cursor)
+      : (this.lastEventId ?? formatEventId(this.#epoch, this.cursor))
+    const chunk = toBytes(gapBlock(formatEventId(window.epoch, window.head()), reason, lost))
+    hub.counters.gaps[reason]++
+    hub.counters.bytesWritten += chunk.byteLength
+    this.connection.write(chunk)
+    this.#replayed = false
+    this.#goLive()
+  }
+
+  #goLive(): void {
+    if (this.#replayed) this.host.hub.counters.replays++
+    this.host.hub.goLive(this.connection)
+  }
+
+  /** Hands entries to the transport; `false` once it asked to wait. */
+  #write(entries: readonly HistoryEntry[]): boolean {
+    let more = true
+    const { counters } = this.host.hub
+    for (const { chunk } of entries) {
+      counters.bytesWritten += chunk.byteLength
+      more = this.connection.write(chunk)
+    }
+    if (entries.length > 0) this.#replayed = true
+    return more
+  }
+
+  #read(store: EventStore, ahead: boolean): void {
+    this.#busy = true
+    store.read(this.#epoch, this.cursor, this.#readSize).then(
+      (result) => {
+        this.#busy = false
+        if (!this.#active()) return
+        if (result.kind === 'gap') {
+          this.gap(result.reason)
+          return
+        }
+        const { events } = result
+        if (events.length === 0) {
+          // Nothing after the cursor yet: this process's reader has not caught up
+          // with an id another process handed out. Wait for the feed.
+          if (ahead) {
+            this.#busy = true
+            this.host.waitForHead(this)
+          } else this.gap('expired')
+          return
+        }
+        const { topics } = this.connection.group
+        let bytes = 0
+        for (const event of events) {
+          const entry = createEntry(
+            this.#epoch,
+            event.seq,
+            event.event,
+            event.data,
+            event.topics,
+            event.at,
+          )
+          bytes += entry.chunk.byteLength
+          if (matchesTopics(entry.topics, topics)) this.#fetched.push(entry)
+        }
+        this.#fetchedLast = events[events.length - 1]!.seq
+        this.#readSize = Math.max(
+          1,
+          Math.min(MAX_READ, Math.floor(this.host.pageBytes / (bytes / events.length))),
+        )
+        this.run()
+      },
+      (error: unknown) => {
+        this.#busy = false
+        if (this.#active()) this.host.readFailed(this, error)
+      },
+    )
+  }
+
+  /** The window reached the cursor: go on (called by the host, once). */
+  resume(): void {
+    this.#busy = false
+    this.run()
+  }
+}
