@@ -26,6 +26,7 @@ export default defineConfig({
       project('schema'),
       project('server'),
       project('client'),
+      project('redis', { testTimeout: 30_000, hookTimeout: 60_000 }),
       {
         extends: true,
         test: {

@@ -14,6 +14,7 @@ const smoke = {
   '@tidings/schema': 'defineEvents',
   '@tidings/server': 'createEmitter',
   '@tidings/client': 'createClient',
+  '@tidings/redis': 'createRedisStore',
 }
 
 let failed = false

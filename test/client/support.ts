@@ -10,7 +10,7 @@ export const HANDLERS = ['node', 'fetch'] as const
 export type HandlerKind = (typeof HANDLERS)[number]
 
 // biome-ignore lint/suspicious/noExplicitAny: tests serve emitters of any contract and principal
-type AnyEmitter = Emitter<any, any>
+type AnyEmitter = Emitter<any, any, any>
 
 export interface Served {
   readonly url: string

@@ -18,7 +18,7 @@ export interface Served {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: tests serve emitters of any contract and principal
-type AnyEmitter = Emitter<any, any>
+type AnyEmitter = Emitter<any, any, any>
 
 /** Listens on 127.0.0.1 on a free port. */
 export function listen(server: http.Server): Promise<Served> {

@@ -21,6 +21,9 @@ import { LATENCY_BUCKETS_MS } from './stats.js'
 import type { EventStore, StoredEvent } from './store.js'
 import { type StartHost, StreamStart } from './stream-start.js'
 
+/** How long a stream request waits for a shared store that has not opened yet. */
+const STORE_WAIT_MS = 1000
+
 /** An answer that is not a stream: an error or a preflight. */
 export interface Reply {
   readonly status: number
@@ -285,6 +288,21 @@ export class Core implements StartHost {
     })
   }
 
+  /**
+   * Waits for the store to open, at most {@link STORE_WAIT_MS}: a stream asked
+   * for at start-up gets it once the store is ready; one asked for while the
+   * store cannot be reached gets a 503 with `Retry-After` rather than a hang.
+   */
+  #storeOpened(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    return Promise.race([
+      this.#ready,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, STORE_WAIT_MS)
+      }),
+    ]).finally(() => clearTimeout(timer))
+  }
+
   async #authorize(
     request: EmitterRequest,
     subscription: Subscription,
@@ -293,7 +311,7 @@ export class Core implements StartHost {
     const { authorize, canSubscribe } = this.#hooks
     try {
       if (waitForStore) {
-        await this.#ready
+        await this.#storeOpened()
         if (!this.#opened) return this.#unavailable()
       }
       const principal = authorize ? await authorize(request) : undefined

@@ -1,0 +1,219 @@
+import { type EventFeed, type EventStore, type StoredEvent, StoreError } from '@tidings/server'
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startRedis, type TestRedis } from '../../../test/support/redis.js'
+import { createRedisStore, type RedisStoreOptions } from './create-redis-store.js'
+
+let redis: TestRedis
+beforeAll(async () => {
+  redis = await startRedis()
+})
+afterAll(async () => {
+  await redis?.stop()
+})
+
+/** What a feed received: batches per epoch, errors. */
+function recorder() {
+  const events: (StoredEvent & { epoch: string })[] = []
+  const errors: unknown[] = []
+  const feed: EventFeed = {
+    events: (epoch, batch) => {
+      for (const event of batch) events.push({ ...event, epoch })
+    },
+    error: (error) => errors.push(error),
+  }
+  return { feed, events, errors }
+}
+
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** An app's client: it listens for errors (ioredis logs every reconnection attempt otherwise). */
+const quiet = (client: Redis) => {
+  client.on('error', () => {})
+  return client
+}
+
+const event = (n: number, topics?: string[]) => ({
+  event: 'tick',
+  data: `{"n":${n}}`,
+  topics,
+  at: Date.now(),
+})
+
+describe('createRedisStore', () => {
+  const opened: { store: EventStore; client: Redis }[] = []
+  let prefix = 0
+  const open = (options: Partial<RedisStoreOptions> = {}, name = `t${++prefix}`) => {
+    const client = quiet(new Redis(redis.port, '127.0.0.1'))
+    const store = createRedisStore({ redis: client, prefix: name, blockMs: 200, ...options })
+    opened.push({ store, client })
+    return { store, client, name }
+  }
+  afterEach(async () => {
+    for (const { store, client } of opened.splice(0)) {
+      await store.close()
+      client.disconnect()
+    }
+  })
+
+  it('appends in one order that every process reads, each event exactly once', async () => {
+    const a = open({}, 'shared-1')
+    const b = open({}, 'shared-1')
+    const ra = recorder()
+    const rb = recorder()
+    const start = await a.store.open(ra.feed)
+    await b.store.open(rb.feed)
+    const ids = await Promise.all(
+      Array.from({ length: 200 }, (_, n) => (n % 2 ? a : b).store.append(event(n, ['t']))),
+    )
+    // Consecutive seqs after the head the store started from, one epoch.
+    const seqs = ids.map((id) => id.seq).sort((x, y) => x - y)
+    expect(seqs[0]).toBe(start.seq + 1)
+    expect(seqs.at(-1)).toBe(start.seq + 200)
+    expect(new Set(ids.map((id) => id.epoch))).toEqual(new Set([start.epoch]))
+    await until(() => ra.events.length === 200 && rb.events.length === 200, 'both feeds')
+    expect(ra.events.map((e) => e.seq)).toEqual(seqs)
+    expect(rb.events.map((e) => [e.seq, e.data])).toEqual(ra.events.map((e) => [e.seq, e.data]))
+    expect(ra.events[0]).toMatchObject({ event: 'tick', topics: ['t'], epoch: start.epoch })
+    expect(ra.errors).toEqual([])
+  })
+
+  it('starts an epoch at a time-derived seq, so a new history is always above an old cursor', async () => {
+    const { store } = open()
+    const start = await store.open(recorder().feed)
+    // Microseconds since 1970: well above 1e15 today, and a safe integer.
+    expect(start.seq).toBeGreaterThan(1e15)
+    expect(Number.isSafeInteger(start.seq + 1_000_000)).toBe(true)
+  })
+
+  it('reads after a seq, and says why it cannot: other epoch, expired, unknown', async () => {
+    const { store } = open({ maxEvents: 10 })
+    const start = await store.open(recorder().feed)
+    for (let n = 0; n < 5; n++) await store.append(event(n))
+    const page = await store.read(start.epoch, start.seq + 1, 2)
+    expect(page.kind === 'events' && page.events.map((e) => e.seq - start.seq)).toEqual([2, 3])
+    expect(await store.read(start.epoch, start.seq + 5, 10)).toEqual({ kind: 'events', events: [] })
+    expect(await store.read(start.epoch, start.seq + 9, 10)).toEqual({
+      kind: 'gap',
+      reason: 'unknown',
+    })
+    expect(await store.read('someotherepoch', start.seq, 10)).toEqual({
+      kind: 'gap',
+      reason: 'other-epoch',
+    })
+    // MAXLEN ~ trims whole nodes: append well past it, then the start is gone.
+    for (let n = 0; n < 500; n++) await store.append(event(n))
+    expect(await store.read(start.epoch, start.seq, 10)).toEqual({
+      kind: 'gap',
+      reason: 'expired',
+    })
+  })
+
+  it('treats an event older than maxAgeMs as expired when reading', async () => {
+    const { store } = open({ maxAgeMs: 1 })
+    const start = await store.open(recorder().feed)
+    await store.append({ ...event(1), at: Date.now() - 1000 })
+    expect(await store.read(start.epoch, start.seq, 10)).toEqual({
+      kind: 'gap',
+      reason: 'expired',
+    })
+  })
+
+  it('detects a flushed Redis: the next event comes under a new epoch, above the cursor', async () => {
+    const { store } = open()
+    const feed = recorder()
+    const start = await store.open(feed.feed)
+    await store.append(event(1))
+    await until(() => feed.events.length === 1, 'first event')
+    redis.cli('FLUSHALL')
+    const after = await store.append(event(2))
+    expect(after.epoch).not.toBe(start.epoch)
+    expect(after.seq).toBeGreaterThan(start.seq + 1)
+    await until(() => feed.events.length === 2, 'event of the new epoch')
+    expect(feed.events[1]).toMatchObject({ epoch: after.epoch, seq: after.seq })
+  })
+
+  it('rejects emits at once while Redis is down, keeps reading after it is back, and never loses its cursor', async () => {
+    const own = await startRedis()
+    try {
+      const client = quiet(new Redis(own.port, '127.0.0.1', { retryStrategy: () => 50 }))
+      const store = createRedisStore({ redis: client, blockMs: 200, commandTimeoutMs: 1000 })
+      opened.push({ store, client })
+      const feed = recorder()
+      await store.open(feed.feed)
+      await store.append(event(1))
+      await until(() => feed.events.length === 1, 'first event')
+      await own.kill()
+      await until(() => client.status !== 'ready', 'client to notice')
+      const failure = await store.append(event(2)).catch((error: unknown) => error)
+      expect(failure).toBeInstanceOf(StoreError)
+      expect((failure as StoreError).code).toBe('unavailable')
+      await until(() => feed.errors.length > 0, 'the reader to report')
+      expect(feed.errors[0]).toBeInstanceOf(StoreError)
+      await own.restart()
+      await until(() => client.status === 'ready', 'reconnection')
+      // An empty Redis: a new epoch, above the old cursor, which the reader follows.
+      const third = await store.append(event(3))
+      await until(() => feed.events.length === 2, 'event after the restart')
+      expect(feed.events[1]).toMatchObject({ seq: third.seq, epoch: third.epoch })
+      // One report for the outage, not one per retry.
+      expect(feed.errors.length).toBeLessThanOrEqual(2)
+    } finally {
+      await own.stop()
+    }
+  })
+
+  it('times out a command Redis does not answer, with a typed error', async () => {
+    const own = await startRedis()
+    try {
+      const client = quiet(new Redis(own.port, '127.0.0.1'))
+      const store = createRedisStore({ redis: client, blockMs: 100, commandTimeoutMs: 300 })
+      opened.push({ store, client })
+      await store.open(recorder().feed)
+      own.pause()
+      const failure = await store.append(event(1)).catch((error: unknown) => error)
+      own.resume()
+      expect((failure as StoreError).code).toBe('timeout')
+    } finally {
+      own.resume()
+      await own.stop()
+    }
+  })
+
+  it('starts a new epoch when Redis comes back older than what its reader saw (a restore)', async () => {
+    const { store, name } = open()
+    const feed = recorder()
+    const start = await store.open(feed.feed)
+    for (let n = 0; n < 5; n++) await store.append(event(n))
+    await until(() => feed.events.length === 5, 'five events')
+    // Play a restore from a copy taken after the second event: counter and stream rolled back.
+    const keep = start.seq + 2
+    redis.cli('SET', `{${name}}:seq`, String(keep))
+    redis.cli('XTRIM', `{${name}}:stream`, 'MINID', `${keep + 1}-0`)
+    for (let seq = keep + 1; seq <= start.seq + 5; seq++) {
+      redis.cli('XDEL', `{${name}}:stream`, `${seq}-0`)
+    }
+    redis.cli('CLIENT', 'KILL', 'TYPE', 'normal')
+    await until(() => feed.errors.length > 0, 'the reader to notice')
+    // Once it is back, it starts a new epoch, so the old ids are never resumed from.
+    await until(() => redis.cli('GET', `{${name}}:epoch`) !== start.epoch, 'a new epoch')
+    const after = await store.append(event(9))
+    expect(after.epoch).not.toBe(start.epoch)
+    expect(after.seq).toBeGreaterThan(start.seq + 5)
+    await until(() => feed.events.length === 6, 'the event of the new epoch')
+    expect(feed.events[5]).toMatchObject({ epoch: after.epoch, seq: after.seq })
+  })
+
+  it('refuses impossible options with an error naming them', () => {
+    const client = { call: () => Promise.resolve(), duplicate: () => client } as never
+    expect(() => createRedisStore({ redis: client, maxEvents: 0 })).toThrow(/maxEvents/)
+    expect(() => createRedisStore({ redis: client, prefix: 'a b' })).toThrow(/prefix/)
+    expect(() => createRedisStore({ redis: {} as never })).toThrow(/ioredis client/)
+  })
+})

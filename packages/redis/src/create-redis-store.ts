@@ -1,0 +1,225 @@
+import { createEpoch } from '@tidings/schema'
+import {
+  type EventFeed,
+  type EventPosition,
+  type EventStore,
+  type NewEvent,
+  OptionError,
+  StoreError,
+  type StoreReadResult,
+} from '@tidings/server'
+import { type RedisClient, runScript, withTimeout } from './redis-client.js'
+import { APPEND, HEAD, script } from './scripts.js'
+import { entryArgs, parseEntry, type RawEntry } from './stream-entry.js'
+import { StreamReader } from './stream-reader.js'
+
+/** Options of {@link createRedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * An `ioredis` client, used for appends and reads. The store opens one more
+   * connection of its own (`redis.duplicate()`) for its blocking reader, and
+   * closes only that one: the client stays yours.
+   */
+  redis: RedisClient
+  /**
+   * The prefix of the keys: `{<prefix>}:stream`, `{<prefix>}:seq`,
+   * `{<prefix>}:epoch`. The braces put the three in one Redis Cluster slot.
+   * Emitters that share a prefix share one history.
+   * @defaultValue 'tidings'
+   */
+  prefix?: string | undefined
+  /**
+   * About how many events the stream keeps (`XADD MAXLEN ~`): the reach of a
+   * resume from Redis. Redis trims in whole nodes, so a few more may stay.
+   * @defaultValue 10000
+   */
+  maxEvents?: number | undefined
+  /**
+   * How long an event stays replayable from Redis: a resume whose next event
+   * is older gets a gap (`expired`), as with the memory history.
+   * @defaultValue 86400000 (a day)
+   */
+  maxAgeMs?: number | undefined
+  /**
+   * How long an append or a read may take before it rejects with
+   * `StoreError('timeout')`.
+   * @defaultValue 5000
+   */
+  commandTimeoutMs?: number | undefined
+  /**
+   * How long the reader's `XREAD` blocks at most before it asks again.
+   * @defaultValue 5000
+   */
+  blockMs?: number | undefined
+  /**
+   * The most entries the reader takes per `XREAD`.
+   * @defaultValue 1000
+   */
+  readCount?: number | undefined
+}
+
+const whole = (
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number => {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new OptionError(
+      name,
+      `createRedisStore: ${name} must be a whole number from ${min} to ${max}: got ${String(value)}.`,
+    )
+  }
+  return value
+}
+
+const toNumber = (value: unknown): number => Number(typeof value === 'string' ? value : NaN)
+
+/**
+ * An event store on Redis Streams, for `createEmitter(contract, { store })`:
+ * every process that uses the same Redis (and prefix) shares one ordered
+ * history, so an event emitted on any of them reaches the subscribers of all of
+ * them, and a client resumes on whichever one it reconnects to.
+ *
+ * One stream holds the events; a Lua script appends each atomically with the
+ * next seq of a counter, under the current epoch (stored in Redis: a flushed or
+ * replaced Redis gets a new one, and clients get a gap instead of a wrong
+ * resume). Each process runs one blocking `XREAD` on its own connection, whatever
+ * its number of clients, and keeps recent events in its memory window, so a
+ * short resume never waits on Redis.
+ *
+ * Emits while Redis is unreachable reject at once with `StoreError`
+ * (`unavailable`); open streams stay open; the reader reconnects and resumes
+ * from its own cursor, and streams get a gap event for whatever history was
+ * lost meanwhile.
+ *
+ * @example
+ * import { Redis } from 'ioredis'
+ * import { createEmitter } from '@tidings/server'
+ * import { createRedisStore } from '@tidings/redis'
+ *
+ * const emitter = createEmitter(events, { store: createRedisStore({ redis: new Redis(process.env.REDIS_URL) }) })
+ * await emitter.emit('server-time', { time: Date.now() }) // resolves with the id once stored
+ */
+export function createRedisStore(options: RedisStoreOptions): EventStore {
+  const { redis } = options
+  if (typeof redis?.call !== 'function' || typeof redis.duplicate !== 'function') {
+    throw new OptionError(
+      'redis',
+      'createRedisStore: redis must be an ioredis client (new Redis(url) from the ioredis package).',
+    )
+  }
+  const prefix = options.prefix ?? 'tidings'
+  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
+    throw new OptionError(
+      'prefix',
+      `createRedisStore: prefix must be 1 to 64 characters of A-Z, a-z, 0-9, "_", ".", ":", "-": got ${JSON.stringify(prefix)}.`,
+    )
+  }
+  const maxEvents = whole('maxEvents', options.maxEvents, 10_000, 1, 100_000_000)
+  const maxAgeMs = whole('maxAgeMs', options.maxAgeMs, 86_400_000, 1, 365 * 86_400_000)
+  const timeoutMs = whole('commandTimeoutMs', options.commandTimeoutMs, 5000, 1, 600_000)
+  const blockMs = whole('blockMs', options.blockMs, 5000, 1, 600_000)
+  const readCount = whole('readCount', options.readCount, 1000, 1, 100_000)
+  const keys = {
+    epoch: `{${prefix}}:epoch`,
+    seq: `{${prefix}}:seq`,
+    stream: `{${prefix}}:stream`,
+  } as const
+  const scriptKeys = [keys.epoch, keys.seq, keys.stream]
+  const append = script(APPEND)
+  const head = script(HEAD)
+  let reader: StreamReader | undefined
+
+  const position = (reply: unknown, what: string): EventPosition => {
+    const [epoch, seq] = Array.isArray(reply) ? reply : []
+    const value = toNumber(seq)
+    if (typeof epoch !== 'string' || !Number.isSafeInteger(value)) {
+      throw new StoreError('failed', `Redis answered ${what} with ${JSON.stringify(reply)}.`)
+    }
+    return { epoch, seq: value }
+  }
+
+  const readHead = async (): Promise<EventPosition> =>
+    position(
+      await withTimeout(
+        redis,
+        runScript(redis, head, scriptKeys, [createEpoch()]),
+        timeoutMs,
+        'the head',
+      ),
+      'the head',
+    )
+
+  return {
+    async open(feed: EventFeed): Promise<EventPosition> {
+      if (reader)
+        throw new StoreError('failed', 'This Redis store is already open: create one per emitter.')
+      reader = new StreamReader({
+        client: redis.duplicate(),
+        keys,
+        feed,
+        blockMs,
+        readCount,
+        readHead,
+      })
+      return reader.start()
+    },
+
+    async append(event: NewEvent): Promise<EventPosition> {
+      // While ioredis reconnects it would queue the command: fail now instead,
+      // so the caller hears of it at once. (Before the first connection,
+      // commands wait for it, within the timeout.)
+      if (redis.status === 'reconnecting' || redis.status === 'end' || redis.status === 'close') {
+        throw new StoreError(
+          'unavailable',
+          `Redis is not reachable (${redis.status}): the event was not stored or sent.`,
+        )
+      }
+      const reply = await withTimeout(
+        redis,
+        runScript(redis, append, scriptKeys, [createEpoch(), maxEvents, ...entryArgs(event)]),
+        timeoutMs,
+        'an append',
+      )
+      return position(reply, 'an append')
+    },
+
+    async read(epoch: string, afterSeq: number, limit: number): Promise<StoreReadResult> {
+      const [current, counter, raw] = await withTimeout(
+        redis,
+        Promise.all([
+          redis.call('GET', keys.epoch),
+          redis.call('GET', keys.seq),
+          redis.call('XRANGE', keys.stream, `(${afterSeq}-0`, '+', 'COUNT', limit),
+        ]),
+        timeoutMs,
+        'a read',
+      )
+      if (current !== epoch) return { kind: 'gap', reason: 'other-epoch' }
+      const events = []
+      for (const entry of (raw ?? []) as RawEntry[]) {
+        const event = parseEntry(entry)
+        if (event === undefined || event.epoch !== epoch) break
+        events.push(event)
+      }
+      const first = events[0]
+      if (first === undefined) {
+        const headSeq = toNumber(counter)
+        if (afterSeq > headSeq) return { kind: 'gap', reason: 'unknown' }
+        if (afterSeq < headSeq) return { kind: 'gap', reason: 'expired' }
+        return { kind: 'events', events: [] }
+      }
+      if (first.seq !== afterSeq + 1 || first.at < Date.now() - maxAgeMs) {
+        return { kind: 'gap', reason: 'expired' }
+      }
+      return { kind: 'events', events }
+    },
+
+    async close(): Promise<void> {
+      await reader?.stop()
+    },
+  }
+}
