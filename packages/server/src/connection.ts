@@ -89,6 +89,17 @@ export abstract class Connection {
     }
   }
 
+  /**
+   * The heartbeat tick: the comment is written to a stream that holds nothing
+   * unread (bytes still waiting tell the peer as much, once it reads them).
+   * Transports with a liveness check of their own (WebSocket pings) add it here.
+   */
+  heartbeat(chunk: Uint8Array): void {
+    if (this.heldBytes > 0) return
+    this.hub.counters.bytesWritten += chunk.byteLength
+    this.write(chunk)
+  }
+
   /** The transport can take more: a replay waiting for it goes on. */
   drained(): void {
     this.starting?.run()

@@ -201,11 +201,16 @@ export class Core implements StartHost {
     }
   }
 
-  /** The JSON error answer for `error`, with CORS and the status-specific headers. */
-  errorReply(error: HttpError, access: Access | undefined): Reply {
+  /** Counts a refused request, by its code. */
+  countRejection(error: HttpError): void {
     const { counters } = this.hub
     counters.requestsRejected++
     counters.rejections[error.code] = (counters.rejections[error.code] ?? 0) + 1
+  }
+
+  /** The JSON error answer for `error`, with CORS and the status-specific headers. */
+  errorReply(error: HttpError, access: Access | undefined): Reply {
+    this.countRejection(error)
     const headers: HeaderList = {
       'Content-Type': 'application/json; charset=utf-8',
       'Cache-Control': 'no-store',

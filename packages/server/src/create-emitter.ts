@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
 import {
   type AnyContract,
   ContractError,
@@ -15,6 +17,7 @@ import { handleNode, type NodeRequest } from './node-handler.js'
 import type { CloseOptions, EmitterOptions, EmitterStats } from './options.js'
 import type { EventStore } from './store.js'
 import { isValidTopic } from './topics.js'
+import { handleUpgrade } from './ws-handler.js'
 
 /**
  * Emits typed events; what `emitter.to(topic)` returns. `TId` is what `emit`
@@ -57,6 +60,22 @@ export interface Emitter<TContract extends AnyContract, TPrincipal = undefined, 
    * http.createServer((req, res) => emitter.handle(req, res)).listen(3000)
    */
   handle(req: NodeRequest, res: NodeResponse): Promise<void>
+  /**
+   * The WebSocket transport, for a Node server's `upgrade` event, on the same
+   * path as the stream: the same topics, authorisation (`authorize` sees the
+   * upgrade request), history, resume (`?lastEventId=`), heartbeats (with
+   * ping/pong), slow-consumer bound, connection cap and stats as SSE. Upgrades
+   * from a page whose `Origin` is neither the server's own nor allowed by
+   * `cors` are refused (403). Needs the optional peer dependency `ws`.
+   *
+   * @throws {DependencyError} (as a rejection) when `ws` is not installed.
+   * @example
+   * server.on('upgrade', (req, socket, head) => {
+   *   if (req.url?.startsWith('/events')) void emitter.upgrade(req, socket, head)
+   *   else socket.destroy()
+   * })
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): Promise<void>
   /**
    * The Fetch handler (Hono, Next.js route handlers, Bun, Deno). Never rejects.
    *
@@ -125,6 +144,7 @@ export function createEmitter<TContract extends AnyContract, TPrincipal = undefi
   const core = new Core(contract, options as EmitterOptions<unknown>)
   const { validate } = core.options
   const { codec } = contract
+  const webSockets = {}
 
   const publish = (
     name: string,
@@ -151,6 +171,7 @@ export function createEmitter<TContract extends AnyContract, TPrincipal = undefi
     },
     handle: (req, res) => handleNode(core, req, res),
     fetch: (request) => handleFetch(core, request),
+    upgrade: (req, socket, head) => handleUpgrade(core, webSockets, req, socket, head),
     stats: () => core.stats(),
     close: (closeOptions) => core.close(closeOptions),
   }

@@ -117,3 +117,14 @@ export type StoreErrorCode = 'unavailable' | 'timeout' | 'failed'
 export class StoreError extends TidingsError<StoreErrorCode> {
   override name = 'StoreError'
 }
+
+/** Codes of {@link DependencyError}. */
+export type DependencyErrorCode = 'missing_dependency'
+
+/**
+ * A feature was used whose optional peer dependency is not installed, such as
+ * `emitter.upgrade` without the `ws` package. The message says what to install.
+ */
+export class DependencyError extends TidingsError<DependencyErrorCode> {
+  override name = 'DependencyError'
+}

@@ -143,14 +143,12 @@ export class Hub {
     }
   }
 
-  /** Writes the same bytes to every open stream whose transport holds nothing (the heartbeat). */
+  /** The heartbeat tick, for every open stream (see `Connection.heartbeat`). */
   heartbeat(chunk: Uint8Array): void {
     for (const connection of this.#all) {
-      // Bytes still waiting tell the peer as much as a heartbeat would, once it reads them.
-      if (connection.closed || connection.heldBytes > 0) continue
+      if (connection.closed) continue
       try {
-        this.counters.bytesWritten += chunk.byteLength
-        connection.write(chunk)
+        connection.heartbeat(chunk)
       } catch (error) {
         this.#failed(connection, error)
       }

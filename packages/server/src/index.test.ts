@@ -4,6 +4,7 @@ import * as server from './index.js'
 describe('@tidings/server exports', () => {
   it('exports exactly these runtime names (a new export is a decision)', () => {
     expect(Object.keys(server).sort()).toEqual([
+      'DependencyError',
       'EmitError',
       'HttpError',
       'OptionError',

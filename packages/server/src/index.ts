@@ -3,6 +3,8 @@ export type { DisconnectReason, TransportKind } from './connection.js'
 export type { CorsOptions } from './cors.js'
 export { createEmitter, type Emitter, type Publisher } from './create-emitter.js'
 export {
+  DependencyError,
+  type DependencyErrorCode,
   EmitError,
   type EmitErrorCode,
   HttpError,
