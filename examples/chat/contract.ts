@@ -10,9 +10,11 @@ export const MAX_MESSAGE_LENGTH = 2000
 /** Nicknames: 1 to 24 letters, digits, `_`, `.` or `-` (so they fit in a query string as is). */
 export const NICKNAME_PATTERN = /^[\p{L}\p{N}_.-]{1,24}$/u
 
-const nickname = z.string().check(
-  z.regex(NICKNAME_PATTERN, { error: 'A nickname is 1 to 24 letters, digits, "_", "." or "-".' }),
-)
+const nickname = z
+  .string()
+  .check(
+    z.regex(NICKNAME_PATTERN, { error: 'A nickname is 1 to 24 letters, digits, "_", "." or "-".' }),
+  )
 
 /** A whole number, zero or more: a time in milliseconds since the epoch, or a counter. */
 const whole = z.int().check(z.nonnegative())
