@@ -122,7 +122,10 @@ export async function packTarballs(dest: string): Promise<Map<string, string>> {
 /** A long-running child (a server) in its own process group, with its output kept. */
 export interface Background {
   readonly child: ChildProcess
+  /** Everything it wrote so far, stdout and stderr interleaved. */
   output(): string
+  /** What it wrote to stdout only. */
+  stdout(): string
   /** Resolves with the first match of `pattern` in the output; rejects if the process exits first or after `timeoutMs`. */
   waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>
   /** Resolves with how it exited: its code, or the signal that ended it. */
@@ -145,12 +148,16 @@ export function background(
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
+  let stdout = ''
   const listeners = new Set<() => void>()
   const onData = (chunk: Buffer) => {
     output += chunk.toString()
     for (const listener of listeners) listener()
   }
-  child.stdout?.on('data', onData)
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+    onData(chunk)
+  })
   child.stderr?.on('data', onData)
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
     child.once('exit', (code, signal) => done({ code, signal })),
@@ -159,6 +166,7 @@ export function background(
   return {
     child,
     output: () => output,
+    stdout: () => stdout,
     exited,
     waitFor: (pattern, timeoutMs) =>
       new Promise((done, fail) => {
