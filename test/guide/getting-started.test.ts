@@ -39,6 +39,8 @@ const TIME = /^\d{1,2}:\d{2}:\d{2}(\s?[AP]M)?$/
 const START_MS = 60_000
 const TICK_MS = 15_000
 const EXIT_MS = 20_000
+// The page backs off while the server is down (up to 16 s by the fifth attempt): a slow restart needs room.
+const RECONNECT_MS = 45_000
 
 /** Rewrites one command line of the guide for the test (see above). */
 function adapt(command: string, tarballs: Map<string, string>, port: number): string {
@@ -53,8 +55,13 @@ function adapt(command: string, tarballs: Map<string, string>, port: number): st
   return line
 }
 
-async function waitForText(page: Page, selector: string, test: (text: string) => boolean) {
-  const deadline = Date.now() + TICK_MS
+async function waitForText(
+  page: Page,
+  selector: string,
+  test: (text: string) => boolean,
+  timeoutMs = TICK_MS,
+) {
+  const deadline = Date.now() + timeoutMs
   for (let text = ''; Date.now() < deadline; await page.waitForTimeout(100)) {
     text = (await page.locator(selector).textContent()) ?? ''
     if (test(text)) return text
@@ -197,7 +204,7 @@ describe('getting started, followed literally in an empty folder', () => {
 
       server = start()
       await server.waitFor(new RegExp(`http://localhost:${port}`), START_MS)
-      await waitForText(page, '#status', (text) => text === 'open')
+      await waitForText(page, '#status', (text) => text === 'open', RECONNECT_MS)
       const after = (await page.locator('#time').textContent()) ?? ''
       await waitForText(page, '#time', (text) => TIME.test(text) && text !== after)
       expect(errors).toEqual([])
