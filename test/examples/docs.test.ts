@@ -1,28 +1,28 @@
+import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import ts from 'typescript'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { ARTIFACTS_DIR } from '../support/chromium.js'
+import { type CodeBlock, codeBlocks } from '../support/markdown.js'
 
 // Every ```ts block of the docs and the README is type-checked here, with the
-// repository's compiler options, against the packages' sources: a doc that
-// shows an API that does not exist (or no longer does) fails the suite.
-//
-// Conventions for doc authors:
+// repository's compiler options, against the packages' sources, then run: a
+// doc that shows an API that does not exist (or no longer does), or code that
+// throws, fails the suite. Conventions for doc authors (test/support/markdown.ts):
 // - each block is its own module;
-// - a block whose first line is `// @filename: <name>.ts` is written under that
+// - a block whose first line is `// @filename: <path>.ts` is written under that
 //   name, so later blocks of the same Markdown file can import it
-//   (`import { events } from './contract.js'`).
+//   (`import { events } from './contract.js'`);
+// - `<!-- test: compile-only (why) -->` on the line before a block type-checks it
+//   without running it: browser code (`document`, `EventSource`), files it needs.
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 const OUT = join(ARTIFACTS_DIR, 'docs-snippets')
-const FILENAME = /^\/\/ @filename: ([\w.-]+\.ts)\s*$/
 
-interface Snippet {
-  readonly doc: string
-  readonly line: number
+interface Snippet extends CodeBlock {
+  /** Where the block is written to be compiled and run. */
   readonly file: string
-  readonly code: string
 }
 
 function markdownFiles(dir: string): string[] {
@@ -38,38 +38,25 @@ const docs = [
   ...markdownFiles(join(ROOT, 'docs')),
   ...markdownFiles(join(ROOT, 'examples')),
 ]
+// The packages' READMEs (what npm shows) are link-checked; their samples are fragments.
+const packageReadmes = readdirSync(join(ROOT, 'packages')).map((name) =>
+  join(ROOT, 'packages', name, 'README.md'),
+)
 
 function extract(doc: string): Snippet[] {
-  const lines = readFileSync(doc, 'utf8').split('\n')
   const name = relative(ROOT, doc).replace(/[\\/]/g, '__').replace(/\.md$/, '')
-  const snippets: Snippet[] = []
-  let open: { lang: string; start: number; body: string[] } | undefined
-  lines.forEach((text, index) => {
-    if (open === undefined) {
-      const fence = /^```(\S*)/.exec(text)
-      if (fence) open = { lang: fence[1] ?? '', start: index + 1, body: [] }
-      return
-    }
-    if (text.startsWith('```')) {
-      if (open.lang === 'ts' || open.lang === 'typescript') {
-        const first = FILENAME.exec(open.body[0] ?? '')
-        const file = first?.[1] ?? `block-${snippets.length + 1}-line-${open.start}.ts`
-        snippets.push({
-          doc,
-          line: open.start,
-          file: join(OUT, name, file),
-          code: open.body.join('\n'),
-        })
-      }
-      open = undefined
-      return
-    }
-    open.body.push(text)
-  })
-  return snippets
+  return codeBlocks(doc)
+    .filter((block) => block.lang === 'ts' || block.lang === 'typescript')
+    .map((block, index) => ({
+      ...block,
+      file: join(OUT, name, block.filename ?? `block-${index + 1}-line-${block.line}.ts`),
+    }))
 }
 
 const snippets = docs.flatMap(extract)
+const runnable = snippets.filter(
+  (snippet) => snippet.directive !== 'compile-only' && snippet.directive !== 'skip',
+)
 
 /** The anchors GitHub gives a Markdown file's headings. */
 function anchors(file: string): Set<string> {
@@ -94,7 +81,36 @@ function compilerOptions(): ts.CompilerOptions {
   return { ...parsed.options, noEmit: true, moduleDetection: ts.ModuleDetectionKind.Force }
 }
 
+/** Runs blocks in order in one child process (see run-snippets.ts); resolves with the failures. */
+function runSnippets(files: string[]): Promise<{ file: string; error: string }[]> {
+  const tsx = join(ROOT, 'node_modules', '.bin', 'tsx')
+  const runner = join(ROOT, 'test', 'examples', 'run-snippets.ts')
+  return new Promise((done, fail) => {
+    execFile(
+      tsx,
+      ['--conditions=@tidings/source', runner, ...files],
+      { cwd: ROOT, timeout: 60_000, maxBuffer: 8 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const last = stdout.trim().split('\n').at(-1) ?? ''
+        try {
+          done((JSON.parse(last) as { failures: { file: string; error: string }[] }).failures)
+        } catch {
+          fail(new Error(`the snippet runner failed: ${error?.message}\n${stdout}\n${stderr}`))
+        }
+      },
+    )
+  })
+}
+
 describe('docs', () => {
+  beforeAll(() => {
+    rmSync(OUT, { recursive: true, force: true })
+    for (const snippet of snippets) {
+      mkdirSync(dirname(snippet.file), { recursive: true })
+      writeFileSync(snippet.file, `${snippet.code}\n`)
+    }
+  })
+
   it('has the pages the guide links to', () => {
     for (const page of [
       'docs/guide/getting-started.md',
@@ -105,6 +121,15 @@ describe('docs', () => {
       'docs/reference/client.md',
       'docs/protocol.md',
       'docs/faq.md',
+      'docs/guide/validators.md',
+      'docs/recipes/README.md',
+      'docs/recipes/express.md',
+      'docs/recipes/fastify.md',
+      'docs/recipes/hono.md',
+      'docs/recipes/nextjs.md',
+      'docs/recipes/fetch-runtimes.md',
+      'docs/recipes/snapshot-then-stream.md',
+      'docs/recipes/cross-origin.md',
     ]) {
       expect(existsSync(join(ROOT, page)), page).toBe(true)
     }
@@ -112,7 +137,7 @@ describe('docs', () => {
 
   it('links only to files and headings that exist', () => {
     const broken: string[] = []
-    for (const doc of docs) {
+    for (const doc of [...docs, ...packageReadmes]) {
       const text = readFileSync(doc, 'utf8').replace(/```[\s\S]*?```/g, '')
       for (const match of text.matchAll(/\]\(([^)\s#]*)(?:#([^)\s]*))?\)/g)) {
         const target = match[1]!
@@ -161,11 +186,6 @@ describe('docs', () => {
   })
 
   it('compiles every TypeScript code block', () => {
-    rmSync(OUT, { recursive: true, force: true })
-    for (const snippet of snippets) {
-      mkdirSync(dirname(snippet.file), { recursive: true })
-      writeFileSync(snippet.file, `${snippet.code}\n`)
-    }
     const program = ts.createProgram(
       snippets.map((snippet) => snippet.file),
       compilerOptions(),
@@ -184,4 +204,21 @@ describe('docs', () => {
     })
     expect(problems).toEqual([])
   })
+  it('says why a block is not run', () => {
+    const unexplained = snippets
+      .filter((snippet) => snippet.directive !== undefined && !snippet.reason)
+      .map((snippet) => `${relative(ROOT, snippet.doc)}:${snippet.line}`)
+    expect(unexplained).toEqual([])
+    expect(runnable.length).toBeGreaterThan(snippets.length / 2)
+  })
+
+  it('runs every TypeScript code block not marked compile-only', async () => {
+    const bySource = new Map(runnable.map((snippet) => [resolve(snippet.file), snippet]))
+    const problems = (await runSnippets(runnable.map((snippet) => snippet.file))).map((failure) => {
+      const snippet = bySource.get(resolve(failure.file))
+      const where = snippet ? `${relative(ROOT, snippet.doc)}:${snippet.line}` : failure.file
+      return `${where}: ${failure.error.split('\n').slice(0, 3).join(' / ')}`
+    })
+    expect(problems).toEqual([])
+  }, 120_000)
 })

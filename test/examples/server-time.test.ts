@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import type { BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Demo, startDemo } from '../../examples/demo.js'
@@ -7,6 +8,9 @@ import { ARTIFACTS_DIR, launchChromium } from '../support/chromium.js'
 import { freePort } from '../support/net.js'
 
 const SHOTS = join(ARTIFACTS_DIR, 'examples')
+// Everything the clock page loads as JavaScript, minified then gzipped (level 9), in bytes.
+// With zod classic in its contract it was ~98 KB; zod/mini brings it to ~10 KB.
+const PAGE_SCRIPT_BUDGET = 12 * 1024
 
 describe('demo index and the server-time page', () => {
   let demo: Demo
@@ -67,6 +71,30 @@ describe('demo index and the server-time page', () => {
     expect(await page.locator('#event-id').textContent()).toMatch(/^[0-9a-z]+-\d+$/)
     await page.screenshot({ path: join(SHOTS, 'server-time.png'), fullPage: true })
     expect(errors).toEqual([])
+    await page.close()
+  })
+
+  it(`loads at most ${PAGE_SCRIPT_BUDGET} bytes of JavaScript, minified and gzipped`, async () => {
+    const page = await browser.context.newPage()
+    const scripts: Promise<{ url: string; bytes: number }>[] = []
+    page.on('response', (response) => {
+      const type = response.request().resourceType()
+      const contentType = response.headers()['content-type'] ?? ''
+      if (type === 'script' || contentType.includes('javascript')) {
+        scripts.push(
+          response.body().then((body) => ({
+            url: response.url(),
+            bytes: gzipSync(body, { level: 9 }).byteLength,
+          })),
+        )
+      }
+    })
+    await page.goto(new URL('server-time/', demo.url).href)
+    await page.waitForSelector('#status[data-state="open"]', { timeout: 15_000 })
+    const loaded = await Promise.all(scripts)
+    expect(loaded.map((script) => new URL(script.url).pathname)).toEqual(['/server-time/main.js'])
+    const total = loaded.reduce((sum, script) => sum + script.bytes, 0)
+    expect(total).toBeLessThanOrEqual(PAGE_SCRIPT_BUDGET)
     await page.close()
   })
 

@@ -22,7 +22,7 @@ export function chromiumPath(): string {
   const path = process.env.CHROMIUM_PATH ?? CANDIDATES.find((candidate) => existsSync(candidate))
   if (!path) {
     throw new Error(
-      'Browser tests need Debian Chromium: run `apt-get install -y chromium` (as .ci/run does) or set CHROMIUM_PATH.',
+      'Browser tests need Debian Chromium: run `node scripts/system-deps.mjs` (npm test does) or set CHROMIUM_PATH.',
     )
   }
   return path
