@@ -4,6 +4,7 @@
  *
  *   npm run demo            # http://127.0.0.1:3000/
  *   PORT=8080 npm run demo
+ *   REDIS_URL=redis://127.0.0.1:6379 npm run demo   # history and presence in Redis
  *
  * Tests start it in-process with {@link startDemo}.
  */
@@ -28,6 +29,12 @@ export interface DemoOptions {
   tickMs?: number
   /** Chat limits (tests use a short presence grace period). */
   chat?: ChatAppOptions
+  /**
+   * A Redis URL: both examples then keep their history (and the chat its
+   * presence) in Redis, so several demo processes serve one chat.
+   * @defaultValue `process.env.REDIS_URL` in `main`; none (in memory) otherwise
+   */
+  redisUrl?: string
 }
 
 /** A running demo. */
@@ -94,6 +101,26 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 }
 
 /**
+ * One Redis connection for both examples: a store per example (their own keys)
+ * and the chat's presence. Loaded only when asked for, so the in-memory demo
+ * needs no Redis at all.
+ */
+async function connectRedis(url: string) {
+  const [{ Redis }, { createRedisStore }, { createRedisPresence }] = await Promise.all([
+    import('ioredis'),
+    import('@tidings/redis'),
+    import('./chat/presence.js'),
+  ])
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 })
+  redis.on('error', (error: Error) => console.error(`redis: ${error.message}`))
+  return {
+    redis,
+    store: (name: string) => createRedisStore({ redis, prefix: `tidings-demo:${name}` }),
+    presence: createRedisPresence(redis, 'tidings-demo:chat'),
+  }
+}
+
+/**
  * Starts the demo server and resolves once it listens.
  *
  * @example
@@ -103,8 +130,15 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
  */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const bundles = await bundle()
-  const clock = createClockApp(options.tickMs === undefined ? {} : { tickMs: options.tickMs })
-  const chat = createChatApp(options.chat)
+  const shared = options.redisUrl ? await connectRedis(options.redisUrl) : undefined
+  const clock = createClockApp({
+    ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
+    ...(shared ? { store: shared.store('clock') } : {}),
+  })
+  const chat = createChatApp({
+    ...options.chat,
+    ...(shared ? { store: shared.store('chat'), presence: shared.presence } : {}),
+  })
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost')
@@ -162,6 +196,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     })
   } catch (error) {
     await Promise.all([clock.close(), chat.close()])
+    shared?.redis.disconnect()
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(
         `Port ${wanted} is already in use on ${host}: run with PORT=<another port>.`,
@@ -187,6 +222,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
           server.close(() => resolve())
           server.closeAllConnections()
         })
+        shared?.redis.disconnect()
       })()
       return closing
     },
@@ -198,8 +234,15 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`)
   }
-  const demo = await startDemo({ port, ...(process.env.HOST ? { host: process.env.HOST } : {}) })
-  console.log(`Tidings demo running at ${demo.url}  (Ctrl-C to stop)`)
+  const redisUrl = process.env.REDIS_URL
+  const demo = await startDemo({
+    port,
+    ...(process.env.HOST ? { host: process.env.HOST } : {}),
+    ...(redisUrl ? { redisUrl } : {}),
+  })
+  console.log(
+    `Tidings demo running at ${demo.url}  (${redisUrl ? `history in Redis at ${redisUrl}` : 'history in memory'}; Ctrl-C to stop)`,
+  )
   console.log(`  server-time: ${demo.url}server-time/`)
   console.log(`  chat:        ${demo.url}chat/`)
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { validatePayload } from '@tidings/schema'
-import { createEmitter, HttpError } from '@tidings/server'
+import { createEmitter, type EventStore, HttpError } from '@tidings/server'
 import {
   type ChatErrorBody,
   chatEvents,
@@ -8,6 +8,7 @@ import {
   NICKNAME_PATTERN,
   type OnlineSnapshot,
 } from './contract.js'
+import { createMemoryPresence, type Presence } from './presence.js'
 
 /** Options of {@link createChatApp}. */
 export interface ChatAppOptions {
@@ -28,6 +29,14 @@ export interface ChatAppOptions {
    * @defaultValue 500
    */
   historySize?: number
+  /**
+   * A shared event store (`@tidings/redis`), to serve the chat from several
+   * processes; give them a shared `presence` too.
+   * @defaultValue none: the history lives in this process
+   */
+  store?: EventStore
+  /** @defaultValue in this process's memory */
+  presence?: Presence
 }
 
 /** The chat example's server side. Mount its handlers under any prefix. */
@@ -37,7 +46,7 @@ export interface ChatApp {
   /** `POST …/messages` with `{ "text": "…" }`: validates, rate-limits, emits. */
   handleMessages(req: IncomingMessage, res: ServerResponse): Promise<void>
   /** `GET …/online`: who is online now, as an {@link OnlineSnapshot}. */
-  handleOnline(req: IncomingMessage, res: ServerResponse): void
+  handleOnline(req: IncomingMessage, res: ServerResponse): Promise<void>
   /**
    * Cuts every open stream of `nick` from the server side, as a crashed proxy
    * or a flaky network would. For tests and demos; returns how many it cut.
@@ -116,12 +125,11 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   const rateLimit = options.rateLimit ?? { max: 5, windowMs: 5000 }
   const graceMs = options.presenceGraceMs ?? 5000
 
-  // Presence: open streams per nickname; "leave" waits out the grace period.
-  const streams = new Map<string, number>()
-  const pendingLeaves = new Map<string, ReturnType<typeof setTimeout>>()
-  let rev = 0
-  const online = (): string[] => [...streams.keys()].sort((a, b) => a.localeCompare(b))
-
+  // Presence: open streams per nickname (shared between processes with Redis).
+  // A closed stream leaves only after the grace period, so one that reconnects,
+  // to this process or another, does not flap "left" / "joined".
+  const presence = options.presence ?? createMemoryPresence()
+  const pendingLeaves = new Map<string, ReturnType<typeof setTimeout>[]>()
   let closed = false
 
   // Rate limiting: accepted message times per nickname, a sliding window.
@@ -130,8 +138,18 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   // The Node responses of each nickname's streams, for dropConnections.
   const responses = new Map<string, Set<ServerResponse>>()
 
+  const announce = async (kind: 'join' | 'leave', user: string): Promise<void> => {
+    const rev = await presence.rev(true)
+    const online = await presence.online()
+    await emitter.to(LOBBY).emit('chat:presence', { kind, user, online, rev })
+  }
+  const report = (error: unknown) => {
+    if (!closed) console.error('chat presence:', error)
+  }
+
   const emitter = createEmitter(chatEvents, {
     history: { maxEvents: options.historySize ?? 500 },
+    ...(options.store ? { store: options.store } : {}),
     // The demo trusts the nickname a request claims; a real app would check a
     // session cookie or a bearer token here (see docs/guide/security.md).
     authorize: (request): Principal => {
@@ -146,39 +164,29 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     },
     canSubscribe: (_principal, topic) => topic === LOBBY,
     onConnect: ({ principal: { nick } }) => {
-      const pending = pendingLeaves.get(nick)
+      // A stream of this nickname closed moments ago, here: it takes that one's place.
+      const pending = pendingLeaves.get(nick)?.pop()
       if (pending !== undefined) {
         clearTimeout(pending)
-        pendingLeaves.delete(nick)
+        return
       }
-      const count = streams.get(nick) ?? 0
-      streams.set(nick, count + 1)
-      if (count === 0 && pending === undefined) {
-        rev += 1
-        emitter.to(LOBBY).emit('chat:presence', { kind: 'join', user: nick, online: online(), rev })
-      }
+      presence
+        .opened(nick)
+        .then((first) => (first ? announce('join', nick) : undefined))
+        .catch(report)
     },
     onDisconnect: ({ principal: { nick } }) => {
       if (closed) return
-      const count = (streams.get(nick) ?? 1) - 1
-      if (count > 0) {
-        streams.set(nick, count)
-        return
-      }
-      // Keep counting the nickname as online during the grace period.
-      streams.set(nick, 0)
-      pendingLeaves.set(
-        nick,
-        setTimeout(() => {
-          pendingLeaves.delete(nick)
-          if ((streams.get(nick) ?? 0) > 0) return
-          streams.delete(nick)
-          rev += 1
-          emitter
-            .to(LOBBY)
-            .emit('chat:presence', { kind: 'leave', user: nick, online: online(), rev })
-        }, graceMs),
-      )
+      const timer = setTimeout(() => {
+        const timers = pendingLeaves.get(nick)
+        timers?.splice(timers.indexOf(timer), 1)
+        if (timers?.length === 0) pendingLeaves.delete(nick)
+        presence
+          .closed(nick)
+          .then((last) => (last ? announce('leave', nick) : undefined))
+          .catch(report)
+      }, graceMs)
+      pendingLeaves.set(nick, [...(pendingLeaves.get(nick) ?? []), timer])
     },
   })
 
@@ -277,16 +285,24 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
           if (now - (times.at(-1) ?? 0) >= rateLimit.windowMs) sent.delete(name)
         }
       }
-      const id = emitter.to(LOBBY).emit('chat:message', result.value)
-      sendJson(res, 201, { id })
+      try {
+        const id = await emitter.to(LOBBY).emit('chat:message', result.value)
+        sendJson(res, 201, { id })
+      } catch (error) {
+        // With a shared store, the store could not take it (Redis down, say).
+        sendError(res, 503, 'unavailable', `The message was not sent: ${(error as Error).message}`)
+      }
     },
 
-    handleOnline(req, res) {
+    async handleOnline(req, res) {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         sendError(res, 405, 'method_not_allowed', 'Use GET.', { Allow: 'GET' })
         return
       }
-      const snapshot: OnlineSnapshot = { online: online(), rev }
+      const snapshot: OnlineSnapshot = {
+        online: await presence.online(),
+        rev: await presence.rev(),
+      }
       sendJson(res, 200, snapshot)
     },
 
@@ -302,7 +318,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       closed = true
       await emitter.close()
       // After close: the streams it ended went through onDisconnect, which must not leave timers behind.
-      for (const timer of pendingLeaves.values()) clearTimeout(timer)
+      for (const timers of pendingLeaves.values()) for (const timer of timers) clearTimeout(timer)
       pendingLeaves.clear()
     },
   }

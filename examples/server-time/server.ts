@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createEmitter } from '@tidings/server'
+import { createEmitter, type EventStore } from '@tidings/server'
 import { clockEvents } from './contract.js'
 
 /** Options of {@link createClockApp}. */
@@ -9,6 +9,12 @@ export interface ClockAppOptions {
    * @defaultValue 3000 (the seed article's three seconds)
    */
   tickMs?: number
+  /**
+   * A shared event store (`@tidings/redis`), to serve the clock from several
+   * processes (each one ticks).
+   * @defaultValue none: the history lives in this process
+   */
+  store?: EventStore
 }
 
 /** The clock example's server side: an emitter and the timer that feeds it. */
@@ -25,12 +31,17 @@ export interface ClockApp {
  */
 export function createClockApp(options: ClockAppOptions = {}): ClockApp {
   const tickMs = options.tickMs ?? 3000
-  const emitter = createEmitter(clockEvents, { history: { maxEvents: 100 } })
-  const timer = setInterval(() => {
-    emitter.emit('server-time', { time: Date.now() })
-  }, tickMs)
+  const emitter = createEmitter(clockEvents, {
+    history: { maxEvents: 100 },
+    ...(options.store ? { store: options.store } : {}),
+  })
+  const tick = () => {
+    // With a store, an emit while Redis is down rejects: the next tick tries again.
+    Promise.resolve(emitter.emit('server-time', { time: Date.now() })).catch(() => {})
+  }
+  const timer = setInterval(tick, tickMs)
   // The first tick is emitted at once, so a page that opens now has something to show.
-  emitter.emit('server-time', { time: Date.now() })
+  tick()
   return {
     handle: (req, res) => {
       void emitter.handle(req, res)

@@ -2,7 +2,8 @@ import { defineEvents } from '@tidings/schema'
 import { describe, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
 import { createEmitter } from './create-emitter.js'
-import type { ConnectionInfo } from './options.js'
+import type { ConnectionInfo, EmitterOptions } from './options.js'
+import type { EventStore } from './store.js'
 
 const events = defineEvents({
   'server-time': z.object({ time: z.number() }),
@@ -54,7 +55,18 @@ describe('createEmitter types', () => {
     })
   })
 
-  it('offers both handlers', () => {
+  it('returns the id itself in memory, a promise of it with a store, and says so when it cannot know', () => {
+    expectTypeOf(createEmitter(events).emit('server-time', { time: 1 })).toEqualTypeOf<string>()
+    const store = {} as EventStore
+    const shared = createEmitter(events, { store })
+    expectTypeOf(shared.emit('server-time', { time: 1 })).toEqualTypeOf<Promise<string>>()
+    expectTypeOf(shared.to('a').emit('server-time', { time: 1 })).toEqualTypeOf<Promise<string>>()
+    const maybe = createEmitter(events, {} as EmitterOptions)
+    expectTypeOf(maybe.emit('server-time', { time: 1 })).toEqualTypeOf<string | Promise<string>>()
+  })
+
+  it('offers the handlers and the upgrade', () => {
+    expectTypeOf(emitter.upgrade).returns.toEqualTypeOf<Promise<void>>()
     expectTypeOf(emitter.fetch).parameter(0).toEqualTypeOf<Request>()
     expectTypeOf(emitter.fetch).returns.toEqualTypeOf<Promise<Response>>()
   })

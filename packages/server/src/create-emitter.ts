@@ -139,6 +139,10 @@ export function createEmitter<TContract extends AnyContract, TPrincipal = undefi
 ): Emitter<TContract, TPrincipal, string>
 export function createEmitter<TContract extends AnyContract, TPrincipal = undefined>(
   contract: TContract,
+  options?: EmitterOptions<TPrincipal>,
+): Emitter<TContract, TPrincipal, string | Promise<string>>
+export function createEmitter<TContract extends AnyContract, TPrincipal = undefined>(
+  contract: TContract,
   options: EmitterOptions<TPrincipal> = {},
 ): Emitter<TContract, TPrincipal, string | Promise<string>> {
   const core = new Core(contract, options as EmitterOptions<unknown>)
