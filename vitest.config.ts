@@ -26,6 +26,9 @@ export default defineConfig({
       project('schema'),
       project('server'),
       project('client'),
+      // Both start real servers, Chromium (react) or the command in tmux (cli).
+      project('react', { testTimeout: 60_000, hookTimeout: 120_000 }),
+      project('cli', { testTimeout: 60_000, hookTimeout: 120_000 }),
       {
         extends: true,
         test: {

@@ -9,11 +9,17 @@ const root = new URL('..', import.meta.url).pathname
 const bin = (name) => join(root, 'node_modules', '.bin', name)
 const packages = readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name))
 
-// Each package must load both ways and expose its factory as a function.
+// Each package (and each extra entry point) must load both ways and expose its
+// main function.
 const smoke = {
-  '@tidings/schema': 'defineEvents',
-  '@tidings/server': 'createEmitter',
-  '@tidings/client': 'createClient',
+  '@tidings/schema': {
+    '@tidings/schema': 'defineEvents',
+    '@tidings/schema/asyncapi': 'toAsyncAPI',
+  },
+  '@tidings/server': { '@tidings/server': 'createEmitter' },
+  '@tidings/client': { '@tidings/client': 'createClient' },
+  '@tidings/react': { '@tidings/react': 'useClient' },
+  '@tidings/cli': { '@tidings/cli': 'runCli' },
 }
 
 let failed = false
@@ -30,22 +36,34 @@ for (const dir of packages) {
   const { name } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
   run(`publint ${name}`, bin('publint'), ['--strict'], { cwd: dir })
   run(`attw ${name}`, bin('attw'), ['--pack', '.', '--profile', 'node16'], { cwd: dir })
-  const factory = smoke[name]
-  if (!factory) continue
-  const check = `if (typeof m.${factory} !== 'function') throw new Error('${name}: ${factory} missing')`
-  // No custom conditions here: this resolves to dist exactly as users' Node would.
-  run(
-    `ESM import ${name}`,
-    process.execPath,
-    ['--input-type=module', '-e', `const m = await import('${name}'); ${check}`],
-    {
-      cwd: root,
-    },
-  )
-  run(`CJS require ${name}`, process.execPath, ['-e', `const m = require('${name}'); ${check}`], {
-    cwd: root,
-  })
+  for (const [entry, factory] of Object.entries(smoke[name] ?? {})) {
+    const check = `if (typeof m.${factory} !== 'function') throw new Error('${entry}: ${factory} missing')`
+    // No custom conditions here: this resolves to dist exactly as users' Node would.
+    run(
+      `ESM import ${entry}`,
+      process.execPath,
+      ['--input-type=module', '-e', `const m = await import('${entry}'); ${check}`],
+      { cwd: root },
+    )
+    run(
+      `CJS require ${entry}`,
+      process.execPath,
+      ['-e', `const m = require('${entry}'); ${check}`],
+      {
+        cwd: root,
+      },
+    )
+  }
 }
+// The command runs from its bin, as `npx tidings` would start it.
+run(
+  'tidings --version',
+  process.execPath,
+  [join(root, 'packages', 'cli', 'dist', 'bin.js'), '--version'],
+  {
+    cwd: root,
+  },
+)
 // The contract must also work end to end from both module systems, with zod.
 const contract = `m.defineEvents({ 'server-time': z.object({ time: z.number() }) }).names[0] === 'server-time' || process.exit(1)`
 run(
