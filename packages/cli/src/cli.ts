@@ -136,7 +136,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         maxAttempts: options.maxAttempts,
         // A fatal error ends with one line, `tidings: <reason>`, rather than two.
         print: (record) => {
-          if (options.json || record.type !== 'closed' || record.error === undefined) printer(record)
+          if (options.json || record.type !== 'closed' || record.error === undefined)
+            printer(record)
         },
         signal: io.signal,
       })

@@ -83,6 +83,6 @@ export async function loadContract(path: string, exportName?: string): Promise<L
   }
   throw new CliError(
     'contract_export',
-    `${path} exports several contracts (${found.map(([name]) => name).join(', ')}): pick one with --export <name>.`,
+    `${path} exports several contracts (${distinct.map(([, name]) => name).join(', ')}): pick one with --export <name>.`,
   )
 }
