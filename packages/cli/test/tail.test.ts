@@ -26,7 +26,8 @@ describe('tidings tail against a Tidings server', () => {
     await run.waitFor(/\[open\] sse, HTTP 200, text\/event-stream/, 'err')
 
     const first = emitter.to('orders').emit('order:placed', { id: 'o1', total: 3 })
-    emitter.emit('tick', { n: 'not a number' })
+    // Past the types on purpose: the server does not validate here, the tail must.
+    emitter.emit('tick', { n: 'not a number' } as unknown as { n: number })
     emitter.to('elsewhere').emit('order:placed', { id: 'not for us', total: 0 })
     await run.waitFor(new RegExp(`  order:placed  ${first}  \\{"id":"o1","total":3\\}$`))
     await run.waitFor(/ {2}tick {2}\S+ {2}\{"n":"not a number"\} \[invalid\] n: .*number/)
