@@ -7,11 +7,20 @@ import { renderToString } from 'react-dom/server'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { events } from './fixtures/contract.js'
 
+const handled: number[] = []
+
+function Ticks({ url }: { url: string }) {
+  const client = useClient(events, url, { topics: ['one'] })
+  useEvent(client, 'tick', ({ n }) => handled.push(n))
+  const status = useClientStatus(client)
+  return createElement('p', null, `${status.state} ${client.lastEventId ?? 'none'}`)
+}
+
 describe('server rendering', () => {
   const emitter = createEmitter(events)
   const requests: string[] = []
   let server: http.Server
-  let url: string
+  let base: string
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -19,7 +28,7 @@ describe('server rendering', () => {
       void emitter.handle(req, res)
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   })
   afterAll(async () => {
     await emitter.close()
@@ -28,14 +37,10 @@ describe('server rendering', () => {
 
   it('renders the status without opening a connection', async () => {
     const fetch = vi.spyOn(globalThis, 'fetch')
-    const handled: number[] = []
-    function Ticks() {
-      const client = useClient(events, url, { topics: ['one'] })
-      useEvent(client, 'tick', ({ n }) => handled.push(n))
-      const status = useClientStatus(client)
-      return createElement('p', null, `${status.state} ${client.lastEventId ?? 'none'}`)
-    }
-    const html = renderToString(createElement(StrictMode, null, createElement(Ticks)))
+    handled.length = 0
+    const html = renderToString(
+      createElement(StrictMode, null, createElement(Ticks, { url: `${base}/events` })),
+    )
     expect(html).toBe('<p>connecting none</p>')
     // Whatever a render might have scheduled (a microtask, a timer) has run by now.
     await new Promise((resolve) => setTimeout(resolve, 100))

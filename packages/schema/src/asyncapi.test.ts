@@ -55,7 +55,12 @@ describe('toAsyncAPI', () => {
   it('gives each event its payload schema, the input side of transforms included', () => {
     const document = toAsyncAPI(events, { info })
     const messages = document.components.messages as Record<string, Record<string, unknown>>
-    expect(Object.keys(messages)).toEqual(['server-time', 'chat_message', 'job_done', 'tidings_gap'])
+    expect(Object.keys(messages)).toEqual([
+      'server-time',
+      'chat_message',
+      'job_done',
+      'tidings_gap',
+    ])
     expect(messages.chat_message).toMatchObject({
       name: 'chat:message',
       contentType: 'application/json',
