@@ -16,7 +16,10 @@ const smoke = {
     '@tidings/schema': 'defineEvents',
     '@tidings/schema/asyncapi': 'toAsyncAPI',
   },
-  '@tidings/server': { '@tidings/server': 'createEmitter' },
+  '@tidings/server': {
+    '@tidings/server': 'createEmitter',
+    '@tidings/server/prometheus': 'registerEmitterMetrics',
+  },
   '@tidings/client': { '@tidings/client': 'createClient' },
   '@tidings/react': { '@tidings/react': 'useClient' },
   '@tidings/cli': { '@tidings/cli': 'runCli' },
