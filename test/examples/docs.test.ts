@@ -4,7 +4,7 @@ import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { ARTIFACTS_DIR } from '../support/chromium.js'
 
-// Every ```ts block of the docs and the README is type-checked here, with the
+// Every ```ts (and ```tsx) block of the docs and the README is type-checked here, with the
 // repository's compiler options, against the packages' sources: a doc that
 // shows an API that does not exist (or no longer does) fails the suite.
 //
@@ -16,7 +16,7 @@ import { ARTIFACTS_DIR } from '../support/chromium.js'
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 const OUT = join(ARTIFACTS_DIR, 'docs-snippets')
-const FILENAME = /^\/\/ @filename: ([\w.-]+\.ts)\s*$/
+const FILENAME = /^\/\/ @filename: ([\w.-]+\.tsx?)\s*$/
 
 interface Snippet {
   readonly doc: string
@@ -51,9 +51,10 @@ function extract(doc: string): Snippet[] {
       return
     }
     if (text.startsWith('```')) {
-      if (open.lang === 'ts' || open.lang === 'typescript') {
+      if (open.lang === 'ts' || open.lang === 'typescript' || open.lang === 'tsx') {
         const first = FILENAME.exec(open.body[0] ?? '')
-        const file = first?.[1] ?? `block-${snippets.length + 1}-line-${open.start}.ts`
+        const extension = open.lang === 'tsx' ? 'tsx' : 'ts'
+        const file = first?.[1] ?? `block-${snippets.length + 1}-line-${open.start}.${extension}`
         snippets.push({
           doc,
           line: open.start,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { isTidingsError } from '@tidings/schema'
 import { toAsyncAPI } from '@tidings/schema/asyncapi'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { CliError } from './errors.js'
@@ -103,7 +104,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       'Follow an SSE stream (Tidings or any other) and print each event as one line, with reconnects, gaps and heartbeats.',
     )
     .argument('<url>', 'the stream, e.g. http://127.0.0.1:3000/server-time/events')
-    .option('-t, --topic <topic>', 'subscribe to a topic (repeatable)', collect, [])
+    .addOption(
+      new Option('-t, --topic <topic>', 'subscribe to a topic (repeatable)')
+        .argParser(collect)
+        .default([], 'none'),
+    )
     .option('-c, --contract <file>', 'validate payloads against the contract in this .ts/.js file')
     .option('--export <name>', 'the contract export to use when the file has several')
     .option('--last-event-id <id>', 'resume after this event id')
@@ -153,7 +158,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--api-version <version>', 'the API version', '1.0.0')
     .option('--description <text>', 'a description of the API')
     .option('--path <path>', 'the stream path the server serves', '/events')
-    .option('-t, --topic <topic>', 'a topic clients may subscribe to (repeatable)', collect, [])
+    .addOption(
+      new Option('-t, --topic <topic>', 'a topic clients may subscribe to (repeatable)')
+        .argParser(collect)
+        .default([], 'none'),
+    )
     .option('--server <url>', 'where the stream is served, e.g. https://api.example.com')
     .action(async (file: string, options) => {
       const { contract } = await loadContract(file, options.export)
@@ -178,7 +187,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return error.exitCode === 0 ? 0 : 2
     }
     if (error instanceof CliError && error.code === 'usage') fail(error.message, 2)
-    else fail(error instanceof CliError ? error.message : describeError(error))
+    // Our own errors say what to do in their message; anything else, with its causes.
+    else fail(isTidingsError(error) ? error.message : describeError(error))
   }
   return exitCode
 }
