@@ -27,6 +27,9 @@ export default defineConfig({
       project('server'),
       project('client'),
       project('redis', { testTimeout: 30_000, hookTimeout: 60_000 }),
+      // Both start real servers, Chromium (react) or the command in tmux (cli).
+      project('react', { testTimeout: 60_000, hookTimeout: 120_000 }),
+      project('cli', { testTimeout: 60_000, hookTimeout: 120_000 }),
       {
         extends: true,
         test: {

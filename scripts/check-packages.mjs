@@ -13,12 +13,21 @@ const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const rootLicense = readFileSync(join(root, 'LICENSE'), 'utf8')
 const dirs = readdirSync(join(root, 'packages'))
 
-// Each package must load both ways and expose its factory as a function.
+// Each package (and each extra entry point) must load both ways and expose its
+// main function.
 const smoke = {
-  '@tidings/schema': 'defineEvents',
-  '@tidings/server': 'createEmitter',
-  '@tidings/client': 'createClient',
-  '@tidings/redis': 'createRedisStore',
+  '@tidings/schema': {
+    '@tidings/schema': 'defineEvents',
+    '@tidings/schema/asyncapi': 'toAsyncAPI',
+  },
+  '@tidings/server': {
+    '@tidings/server': 'createEmitter',
+    '@tidings/server/prometheus': 'registerEmitterMetrics',
+  },
+  '@tidings/client': { '@tidings/client': 'createClient' },
+  '@tidings/redis': { '@tidings/redis': 'createRedisStore' },
+  '@tidings/react': { '@tidings/react': 'useClient' },
+  '@tidings/cli': { '@tidings/cli': 'runCli' },
 }
 
 // Validators are the user's choice: never a dependency, at most an optional peer.
@@ -170,20 +179,34 @@ for (const dir of dirs) {
   console.log(`${name}: ${files.size} files in the tarball`)
   run(`publint ${name}`, bin('publint'), ['--strict'], { cwd: pkgDir })
   run(`attw ${name}`, bin('attw'), ['--pack', '.', '--profile', 'node16'], { cwd: pkgDir })
-  const factory = smoke[name]
-  if (!factory) continue
-  const check = `if (typeof m.${factory} !== 'function') throw new Error('${name}: ${factory} missing')`
-  // No custom conditions here: this resolves to dist exactly as users' Node would.
-  run(
-    `ESM import ${name}`,
-    process.execPath,
-    ['--input-type=module', '-e', `const m = await import('${name}'); ${check}`],
-    { cwd: root },
-  )
-  run(`CJS require ${name}`, process.execPath, ['-e', `const m = require('${name}'); ${check}`], {
-    cwd: root,
-  })
+  for (const [entry, factory] of Object.entries(smoke[name] ?? {})) {
+    const check = `if (typeof m.${factory} !== 'function') throw new Error('${entry}: ${factory} missing')`
+    // No custom conditions here: this resolves to dist exactly as users' Node would.
+    run(
+      `ESM import ${entry}`,
+      process.execPath,
+      ['--input-type=module', '-e', `const m = await import('${entry}'); ${check}`],
+      { cwd: root },
+    )
+    run(
+      `CJS require ${entry}`,
+      process.execPath,
+      ['-e', `const m = require('${entry}'); ${check}`],
+      {
+        cwd: root,
+      },
+    )
+  }
 }
+// The command runs from its bin, as `npx tidings` would start it.
+run(
+  'tidings --version',
+  process.execPath,
+  [join(root, 'packages', 'cli', 'dist', 'bin.js'), '--version'],
+  {
+    cwd: root,
+  },
+)
 if (!rootLicense.startsWith('MIT License')) fail('LICENSE at the root must be the MIT license')
 
 // The contract must also work end to end from both module systems, with zod.

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { ARTIFACTS_DIR } from '../support/chromium.js'
 import { type CodeBlock, codeBlocks } from '../support/markdown.js'
 
-// Every ```ts block of the docs and the README is type-checked here, with the
+// Every ```ts (and ```tsx) block of the docs and the README is type-checked here, with the
 // repository's compiler options, against the packages' sources, then run: a
 // doc that shows an API that does not exist (or no longer does), or code that
 // throws, fails the suite. Conventions for doc authors (test/support/markdown.ts):
@@ -46,10 +46,15 @@ const packageReadmes = readdirSync(join(ROOT, 'packages')).map((name) =>
 function extract(doc: string): Snippet[] {
   const name = relative(ROOT, doc).replace(/[\\/]/g, '__').replace(/\.md$/, '')
   return codeBlocks(doc)
-    .filter((block) => block.lang === 'ts' || block.lang === 'typescript')
+    .filter((block) => ['ts', 'typescript', 'tsx'].includes(block.lang))
     .map((block, index) => ({
       ...block,
-      file: join(OUT, name, block.filename ?? `block-${index + 1}-line-${block.line}.ts`),
+      file: join(
+        OUT,
+        name,
+        block.filename ??
+          `block-${index + 1}-line-${block.line}.${block.lang === 'tsx' ? 'tsx' : 'ts'}`,
+      ),
     }))
 }
 

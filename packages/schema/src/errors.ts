@@ -26,9 +26,16 @@ export type SchemaErrorCode =
   | 'invalid_field'
   | 'line_too_long'
   | 'async_validator'
+  | 'unsupported_schema'
 
-/** A contract that cannot be used, such as an event name that cannot travel on an SSE `event:` line. */
-export class ContractError extends TidingsError<'invalid_contract' | 'async_validator'> {
+/**
+ * A contract that cannot be used, such as an event name that cannot travel on an
+ * SSE `event:` line (`invalid_contract`), an async validator (`async_validator`),
+ * or a schema that cannot be written as JSON Schema for `toAsyncAPI` (`unsupported_schema`).
+ */
+export class ContractError extends TidingsError<
+  'invalid_contract' | 'async_validator' | 'unsupported_schema'
+> {
   override name = 'ContractError'
 }
 

@@ -1,0 +1,5 @@
+export { type CliIo, runCli } from './cli.js'
+export { CliError, type CliErrorCode } from './errors.js'
+export { type LoadedContract, loadContract } from './load-contract.js'
+export type { TailRecord } from './records.js'
+export { type TailOptions, type TailOutcome, tail } from './tail.js'

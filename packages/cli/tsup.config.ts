@@ -1,0 +1,11 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  // `bin` is the command (its shebang kept by esbuild); `index` the programmatic entry.
+  entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
+  format: ['esm', 'cjs'],
+  dts: { entry: { index: 'src/index.ts' } },
+  clean: true,
+  sourcemap: true,
+  target: 'es2022',
+})

@@ -1,0 +1,3 @@
+export { useClient } from './use-client.js'
+export { useClientStatus } from './use-client-status.js'
+export { useEvent } from './use-event.js'
