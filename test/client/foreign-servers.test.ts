@@ -69,6 +69,38 @@ describe('servers that are not Tidings', () => {
     expect(client.status).toEqual({ state: 'open' })
   })
 
+  it('delivers a standard stream whatever its ids look like, and keeps the id across reconnects', async () => {
+    const contract = defineEvents({ message: z.number() })
+    const lastEventIds: Array<string | undefined> = []
+    const served = await serveNode((req, res) => {
+      lastEventIds.push(req.headers['last-event-id'] as string | undefined)
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      // No hello comment: not a Tidings stream. Ids go back, repeat, go missing.
+      if (lastEventIds.length === 1) {
+        res.end(
+          'id: order-1\ndata: 1\n\ndata: 2\n\nid: order-7\ndata: 3\n\n' +
+            'id: order-5\ndata: 4\n\nid: order-5\ndata: 5\n\nid: order-2\ndata: 6\n\n',
+        )
+      } else res.write('data: 7\n\n')
+    })
+    cleanups.push(() => served.close())
+    const client = createClient(contract, served.url, { reconnect: { initialDelayMs: 1 } })
+    cleanups.push(() => client.close())
+    const got: Array<[number, string | undefined]> = []
+    client.on('message', (n, { id }) => got.push([n, id]))
+    await until(() => got.length >= 7, 'seven events')
+    expect(got).toEqual([
+      [1, 'order-1'],
+      [2, 'order-1'],
+      [3, 'order-7'],
+      [4, 'order-5'],
+      [5, 'order-5'],
+      [6, 'order-2'],
+      [7, 'order-2'],
+    ])
+    expect(lastEventIds.slice(0, 2)).toEqual([undefined, 'order-2'])
+  })
+
   it('reads a better-sse session, and resumes it with its own ids', async () => {
     const contract = defineEvents({ 'server-time': z.object({ time: z.number() }) })
     const lastEventIds: Array<string | undefined> = []

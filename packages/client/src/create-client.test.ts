@@ -491,26 +491,69 @@ describe('resume', () => {
     ])
   })
 
-  it('drops an exact repeat of a non-Tidings last id after a reconnect, and nothing else', async () => {
+  it('delivers every event of a stream that never identified itself as Tidings, as the spec does', async () => {
     const numbers = defineEvents({ message: z.number() })
-    // Within a connection an event without an id field carries the previous id: kept.
-    const first = sse('id: abc\ndata: 1\n\n', 'data: 2\n\n')
-    const second = sse('id: abc\ndata: 2\n\n', 'data: 3\n\n', 'id: def\ndata: 4\n\n')
+    const debug: DebugInfo[] = []
+    // Ids shaped like Tidings ids, going back, repeated, or missing: a standard
+    // EventSource delivers each of them, with the last id the stream set.
+    const first = sse(
+      'id: order-1\ndata: 1\n\n',
+      'data: 2\n\n',
+      'id: order-7\ndata: 3\n\n',
+      'id: order-5\ndata: 4\n\n',
+      'id: order-5\ndata: 5\n\n',
+      'id: b-1\ndata: 6\n\n',
+    )
+    const second = sse('id: b-1\ndata: 7\n\n', 'data: 8\n\n', 'id: a-0\ndata: 9\n\n')
+    fake.serve(stream(first), stream(second))
+    const client = createClient(numbers, URL_, {
+      reconnect: { initialDelayMs: 1 },
+      onDebug: (d) => debug.push(d),
+    })
+    clients.push(client as never)
+    const gaps: GapInfo[] = []
+    client.on('tidings:gap', (g) => gaps.push(g))
+    const got: Array<[number, string | undefined]> = []
+    client.on('message', (n, { id }) => got.push([n, id]))
+    await until(() => got.length === 6)
+    first.end()
+    await until(() => got.length === 9)
+    expect(got).toEqual([
+      [1, 'order-1'],
+      [2, 'order-1'],
+      [3, 'order-7'],
+      [4, 'order-5'],
+      [5, 'order-5'],
+      [6, 'b-1'],
+      [7, 'b-1'],
+      [8, 'b-1'],
+      [9, 'a-0'],
+    ])
+    expect(debug).toEqual([])
+    expect(gaps).toEqual([])
+    expect(sentIds()).toEqual([null, 'b-1'])
+  })
+
+  it('keeps the last event id across a reconnect: an event without id reports the inherited one', async () => {
+    const numbers = defineEvents({ message: z.number() })
+    const first = sse('id: abc\ndata: 1\n\n')
+    const second = sse('data: 2\n\n', 'id\ndata: 3\n\n')
     fake.serve(stream(first), stream(second))
     const client = createClient(numbers, URL_, { reconnect: { initialDelayMs: 1 } })
     clients.push(client as never)
     const got: Array<[number, string | undefined]> = []
     client.on('message', (n, { id }) => got.push([n, id]))
-    await until(() => got.length === 2)
+    await until(() => got.length === 1)
     first.end()
-    await until(() => got.length === 4)
+    await until(() => got.length === 3)
+    // As EventSource: the id survives the reconnect until the stream clears it.
     expect(got).toEqual([
       [1, 'abc'],
       [2, 'abc'],
-      [3, 'abc'],
-      [4, 'def'],
+      [3, undefined],
     ])
     expect(sentIds()).toEqual([null, 'abc'])
+    expect(client.lastEventId).toBeUndefined()
   })
 
   it('reports the server gap, then follows the new position even when it is behind', async () => {

@@ -154,12 +154,12 @@ export function createClient<TContract extends AnyContract>(
   let serverRetry = 0
   let heartbeat = 0
   let lastActivity = 0
-  // Per connection: bytes received, the id sent, the dedupe baseline, whether no
-  // event with an id arrived yet, the parser's id.
+  // Per connection: bytes received, the id sent, the dedupe baseline, whether the
+  // stream identified itself as Tidings (its hello comment), the parser's id.
   let received = false
   let sentId: string | undefined
   let baseline: EventId | undefined
-  let fresh = false
+  let tidings = false
   let parserId: string | undefined
 
   const { emit } = listeners
@@ -176,42 +176,36 @@ export function createClient<TContract extends AnyContract>(
 
   const onEvent = ({ event, data, id }: ParsedEvent): void => {
     if (closed) return
-    const previousId = parserId
     parserId = id
-    if (event === GAP_EVENT) {
+    // Ids, gaps and duplicates mean something only on a stream that said it is
+    // Tidings: any other stream is delivered as the standard says, whatever its ids
+    // look like (`order-7` then `order-5` are two events, not a repeat).
+    if (tidings && event === GAP_EVENT) {
       let info: GapInfo | undefined
       try {
         info = JSON.parse(data)
       } catch {}
-      lastEventId = id ?? lastEventId
+      lastEventId = id
       baseline = id === undefined ? undefined : parseEventId(id)
-      fresh = false
       gap(
         typeof info?.reason === 'string' ? info : { reason: 'unknown', lastEventId: sentId ?? '' },
       )
       return
     }
-    if (id !== undefined) {
-      const parsed = parseEventId(id)
-      const repeat = parsed
-        ? baseline?.epoch === parsed.epoch && parsed.seq <= baseline.seq
-        : fresh && id === sentId
-      fresh = false
-      if (repeat) {
-        debug({ type: 'duplicate', event, id })
+    const parsed = tidings && id !== undefined ? parseEventId(id) : undefined
+    if (parsed) {
+      if (baseline?.epoch === parsed.epoch && parsed.seq <= baseline.seq) {
+        // The resume position stays where it was: a replay never moves it back.
+        debug({ type: 'duplicate', event, id: id as string })
         return
       }
-      if (parsed) {
-        // A new history without the server saying so: never let that pass silently.
-        if (baseline && baseline.epoch !== parsed.epoch) {
-          gap({ reason: 'other-epoch', lastEventId: `${baseline.epoch}-${baseline.seq}` })
-        }
-        baseline = parsed
+      // A new history without the server saying so: never let that pass silently.
+      if (baseline && baseline.epoch !== parsed.epoch) {
+        gap({ reason: 'other-epoch', lastEventId: `${baseline.epoch}-${baseline.seq}` })
       }
+      baseline = parsed
     }
-    // The parser starts each connection without an id, so `undefined` after an id
-    // means the server cleared it with an empty `id:` field.
-    if (id !== undefined || previousId !== undefined) lastEventId = id
+    lastEventId = id
     if (!hasEvent(contract, event)) {
       debug({ type: 'unknown-event', event, id, data })
       return
@@ -239,6 +233,7 @@ export function createClient<TContract extends AnyContract>(
     },
     onComment: (text) => {
       if (text.startsWith(HELLO_COMMENT_PREFIX)) {
+        tidings = true
         const ms = Number(text.slice(HELLO_COMMENT_PREFIX.length))
         if (ms > 0) {
           heartbeat = ms
@@ -307,9 +302,11 @@ export function createClient<TContract extends AnyContract>(
       if (ctrl.signal.aborted) throw ctrl.signal.reason
       sentId = lastEventId
       baseline = sentId === undefined ? undefined : parseEventId(sentId)
-      fresh = true
-      parserId = undefined
-      parser.reset()
+      tidings = false
+      parserId = sentId
+      // The standard keeps the last event id across reconnections: an event without
+      // an `id:` field reports the one the client resumed from.
+      parser.reset({ lastEventId: sentId })
       stopped = !(await transport.connect(
         { url: buildUrl(), headers, lastEventId: sentId, signal: ctrl.signal },
         () => {
