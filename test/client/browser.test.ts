@@ -19,6 +19,7 @@ declare const workerErrors: string[]
 describe('in headless Chromium', () => {
   const emitter = createEmitter(events, { retryMs: 10 })
   const lastEventIds: Array<string | undefined> = []
+  let headerSent = false
   let served: Served
   let browser: Awaited<ReturnType<typeof launchChromium>>
 
@@ -43,7 +44,9 @@ describe('in headless Chromium', () => {
     served = await serveNode((req, res) => {
       const script = scripts[req.url ?? '']
       if (req.url?.startsWith('/events')) {
-        lastEventIds.push(req.headers['last-event-id'] as string | undefined)
+        // A Tidings stream resumes with the query parameter, never the header.
+        lastEventIds.push(new URL(req.url, 'http://x').searchParams.get('lastEventId') ?? undefined)
+        if (req.headers['last-event-id'] !== undefined) headerSent = true
         void emitter.handle(req, res)
       } else if (script !== undefined) {
         res.writeHead(200, { 'content-type': 'text/javascript' }).end(script)
@@ -99,6 +102,7 @@ describe('in headless Chromium', () => {
     expect(state.errors.every((e) => e.startsWith('ConnectionError'))).toBe(true)
     // The reconnect sent the id of the last event processed before the drop.
     expect(lastEventIds.slice(0, 2)).toEqual([undefined, before])
+    expect(headerSent).toBe(false)
     expect(pageErrors).toEqual([])
     await page.close()
   })

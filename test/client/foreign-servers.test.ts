@@ -101,6 +101,26 @@ describe('servers that are not Tidings', () => {
     expect(lastEventIds.slice(0, 2)).toEqual([undefined, 'order-2'])
   })
 
+  it('sends Last-Event-ID as the UTF-8 bytes of the id, whatever its characters', async () => {
+    const contract = defineEvents({ message: z.number() })
+    const ids = ['caf\u00e9', '\u65e5\u672c\ud83d\ude00', 'plain']
+    const received: Array<string | undefined> = []
+    const served = await serveNode((req, res) => {
+      // Node reads header bytes as Latin-1: turn them back into the bytes sent.
+      const header = req.headers['last-event-id'] as string | undefined
+      received.push(header === undefined ? undefined : Buffer.from(header, 'latin1').toString())
+      const id = ids[received.length - 1]
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end(id === undefined ? '' : `id: ${id}\ndata: ${received.length}\n\n`)
+    })
+    cleanups.push(() => served.close())
+    const client = createClient(contract, served.url, { reconnect: { initialDelayMs: 1 } })
+    cleanups.push(() => client.close())
+    await until(() => received.length >= 4, 'four connections')
+    client.close()
+    expect(received.slice(0, 4)).toEqual([undefined, ...ids])
+  })
+
   it('reads a better-sse session, and resumes it with its own ids', async () => {
     const contract = defineEvents({ 'server-time': z.object({ time: z.number() }) })
     const lastEventIds: Array<string | undefined> = []

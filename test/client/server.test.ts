@@ -5,7 +5,7 @@ import { createEmitter, HttpError } from '@tidings/server'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { freePort } from '../support/net.js'
-import { HANDLERS, random, type Served, serveEmitter, until } from './support.js'
+import { HANDLERS, random, type SeenRequest, type Served, serveEmitter, until } from './support.js'
 
 const events = defineEvents({
   tick: z.object({ n: z.number().int() }),
@@ -174,10 +174,11 @@ describe.each(HANDLERS)('against a real @tidings/server (%s handler)', (kind) =>
     expect(notes).toEqual(['one', 'two'])
   })
 
-  it('resumes from the bookmark when it was dropped before any event', async () => {
+  it('resumes from the bookmark when it was dropped before any event, with the query parameter', async () => {
     const emitter = createEmitter(events, { retryMs: 10 })
     emitter.emit('note', { text: 'old' })
-    const served = await serveEmitter(kind, emitter)
+    const seen: SeenRequest[] = []
+    const served = await serveEmitter(kind, emitter, 0, seen)
     cleanups.push(
       () => served.close(),
       () => emitter.close(),
@@ -196,5 +197,12 @@ describe.each(HANDLERS)('against a real @tidings/server (%s handler)', (kind) =>
     await until(() => notes.length === 1, 'the event emitted while away')
     expect(notes).toEqual(['while away'])
     expect(bookmark?.endsWith('-1')).toBe(true)
+    // No Last-Event-ID header: a cross-origin reconnect needs no CORS preflight.
+    expect(
+      seen.slice(0, 2).map((r) => [r.url.searchParams.get('lastEventId'), r.lastEventIdHeader]),
+    ).toEqual([
+      [null, null],
+      [bookmark, null],
+    ])
   })
 })

@@ -62,6 +62,19 @@ function open(options: ClientOptions = {}) {
 }
 
 const states = (statuses: ClientStatus[]) => statuses.map((s) => s.state)
+/**
+ * The id each connection resumed from: in the `lastEventId` query parameter (a
+ * Tidings stream), or in the Last-Event-ID header (marked `header:`, as its UTF-8
+ * bytes decoded), never both.
+ */
+const sentIds = () =>
+  fake.seen.map((s) => {
+    const query = s.url.searchParams.get('lastEventId')
+    const header = s.headers.get('last-event-id')
+    if (header === null) return query
+    const text = new TextDecoder().decode(Uint8Array.from(header, (c) => c.charCodeAt(0)))
+    return query === null ? `header:${text}` : 'both'
+  })
 const fakeTimers = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
 
 describe('connecting and receiving', () => {
@@ -186,10 +199,10 @@ describe('options', () => {
     await until(() => client.status.state === 'closed')
     expect(calls).toEqual([
       [
-        `${URL_}?topic=a`,
+        `${URL_}?topic=a&lastEventId=e1-3`,
         {
           method: 'GET',
-          headers: { accept: 'text/event-stream', 'last-event-id': 'e1-3' },
+          headers: { accept: 'text/event-stream' },
           signal: expect.any(AbortSignal),
           cache: 'no-store',
           credentials: 'include',
@@ -355,7 +368,7 @@ describe('status, content type and retry branches', () => {
     expect(errors[1]).toMatchObject({ code: 'network', willRetry: true })
     await vi.advanceTimersByTimeAsync(100)
     await until(() => fake.seen.length === 3)
-    expect(fake.seen[2]?.headers.get('last-event-id')).toBe('e1-1')
+    expect(sentIds()).toEqual([null, null, 'e1-1'])
   })
 
   it('gives up after maxAttempts failures in a row', async () => {
@@ -433,7 +446,6 @@ describe('resume', () => {
     fake.serve(...bodies.map((b) => stream(b)))
     return open({ reconnect: { initialDelayMs: 1 }, ...options })
   }
-  const sentIds = () => fake.seen.map((s) => s.headers.get('last-event-id'))
 
   it('sends the last processed id on every reconnect', async () => {
     const first = sse(HELLO, time('e1-1', 1), time('e1-2', 2))
@@ -531,7 +543,7 @@ describe('resume', () => {
     ])
     expect(debug).toEqual([])
     expect(gaps).toEqual([])
-    expect(sentIds()).toEqual([null, 'b-1'])
+    expect(sentIds()).toEqual([null, 'header:b-1'])
   })
 
   it('keeps the last event id across a reconnect: an event without id reports the inherited one', async () => {
@@ -552,8 +564,50 @@ describe('resume', () => {
       [2, 'abc'],
       [3, undefined],
     ])
-    expect(sentIds()).toEqual([null, 'abc'])
+    expect(sentIds()).toEqual([null, 'header:abc'])
     expect(client.lastEventId).toBeUndefined()
+  })
+
+  it('sends the lastEventId option in the query when it is a Tidings id, else in the header', async () => {
+    fake.serve(status(204), status(204))
+    const tidingsId = open({ lastEventId: 'e1-7' })
+    await until(() => tidingsId.client.status.state === 'closed')
+    const other = open({ lastEventId: 'order 7' })
+    await until(() => other.client.status.state === 'closed')
+    expect(sentIds()).toEqual(['e1-7', 'header:order 7'])
+  })
+
+  it('sends Last-Event-ID as UTF-8 bytes, in and outside the Latin-1 range', async () => {
+    const numbers = defineEvents({ message: z.number() })
+    const first = sse('id: caf\u00e9\ndata: 1\n\n')
+    const second = sse('id: \u65e5\u672c-\ud83d\ude00\ndata: 2\n\n')
+    fake.serve(stream(first), stream(second), stream(sse()))
+    const client = createClient(numbers, URL_, { reconnect: { initialDelayMs: 1 } })
+    clients.push(client as never)
+    const errors: ClientError[] = []
+    client.on('tidings:error', (e) => errors.push(e))
+    const got: number[] = []
+    client.on('message', (n) => got.push(n))
+    await until(() => got.length === 1)
+    first.end()
+    await until(() => got.length === 2)
+    second.end()
+    await until(() => fake.seen.length === 3)
+    expect(sentIds()).toEqual([null, 'header:caf\u00e9', 'header:\u65e5\u672c-\ud83d\ude00'])
+    expect(errors).toEqual([])
+  })
+
+  it('switches to the header when the server stops saying it is Tidings', async () => {
+    const first = sse(HELLO, time('e1-1', 1))
+    const second = sse(time('e1-2', 2))
+    fake.serve(stream(first), stream(second), stream(sse()))
+    const { times } = await reconnectThrough([])
+    await until(() => times.length === 1)
+    first.end()
+    await until(() => times.length === 2)
+    second.end()
+    await until(() => fake.seen.length === 3)
+    expect(sentIds()).toEqual([null, 'e1-1', 'header:e1-2'])
   })
 
   it('reports the server gap, then follows the new position even when it is behind', async () => {
@@ -663,13 +717,8 @@ describe('headers and onHttpError', () => {
     await until(() => times.length === 2)
     expect(onHttpError).toHaveBeenCalledWith(expect.any(HttpError), { attempt: 2 })
     expect(errors).toEqual([expect.objectContaining({ status: 401, willRetry: true })])
-    expect(
-      fake.seen.map((s) => [s.headers.get('authorization'), s.headers.get('last-event-id')]),
-    ).toEqual([
-      ['old', null],
-      ['old', 'e1-1'],
-      ['new', 'e1-1'],
-    ])
+    expect(fake.seen.map((s) => s.headers.get('authorization'))).toEqual(['old', 'old', 'new'])
+    expect(sentIds()).toEqual([null, 'e1-1', 'e1-1'])
   })
 
   it('lets the hook stop on a status the default would retry', async () => {

@@ -8,6 +8,7 @@ import {
   type GapInfo,
   HELLO_COMMENT_PREFIX,
   hasEvent,
+  LAST_EVENT_ID_PARAM,
   type ParsedEvent,
   parseEventId,
   REPLAY_PARAM,
@@ -144,6 +145,12 @@ export function createClient<TContract extends AnyContract>(
   const lifetime = new AbortController()
   let status: ClientStatus = { state: 'connecting' }
   let lastEventId = options.lastEventId
+  // Resume with the query parameter rather than Last-Event-ID: a header outside the
+  // CORS safelist costs every cross-origin reconnect a preflight, which routes such
+  // as Express's `app.get` refuse. Only a Tidings server is known to read the
+  // parameter: true once a stream said it is Tidings (the last one to send
+  // anything decides); before any stream, when the saved id is a Tidings id.
+  let resumeByQuery = lastEventId !== undefined && parseEventId(lastEventId) !== undefined
   let closed = false
   let controller: AbortController | undefined
   let retryTimer: ReturnType<typeof setTimeout> | undefined
@@ -280,6 +287,7 @@ export function createClient<TContract extends AnyContract>(
     const query = new URLSearchParams((options.topics ?? []).map((topic) => [TOPIC_PARAM, topic]))
     // Once a Tidings stream opened, there is a position to resume from (its bookmark).
     if (options.replay && lastEventId === undefined) query.set(REPLAY_PARAM, `${options.replay}`)
+    if (resumeByQuery && lastEventId !== undefined) query.set(LAST_EVENT_ID_PARAM, lastEventId)
     const base = String(url)
     const search = String(query)
     return search ? `${base}${base.includes('?') ? '&' : '?'}${search}` : base
@@ -308,7 +316,12 @@ export function createClient<TContract extends AnyContract>(
       // an `id:` field reports the one the client resumed from.
       parser.reset({ lastEventId: sentId })
       stopped = !(await transport.connect(
-        { url: buildUrl(), headers, lastEventId: sentId, signal: ctrl.signal },
+        {
+          url: buildUrl(),
+          headers,
+          lastEventId: resumeByQuery ? undefined : sentId,
+          signal: ctrl.signal,
+        },
         () => {
           lastActivity = Date.now()
           setStatus({ state: 'open' })
@@ -326,7 +339,10 @@ export function createClient<TContract extends AnyContract>(
     clearTimeout(idleTimer)
     if (closed || controller !== ctrl) return
     controller = undefined
-    if (received) attempt = 0
+    if (received) {
+      attempt = 0
+      resumeByQuery = tidings
+    }
     if (stopped) return finish()
     let retry = true
     let floor = serverRetry

@@ -7,7 +7,10 @@ export interface TransportRequest {
   readonly url: string
   /** The caller's headers for this attempt (the `headers` option, evaluated). */
   readonly headers: Record<string, string> | undefined
-  /** The last event id processed, to resume from; the transport decides how to send it. */
+  /**
+   * The id to send as `Last-Event-ID` (UTF-8 bytes), or `undefined` when there is
+   * none or the client put it in the query (`lastEventId`) already.
+   */
   readonly lastEventId: string | undefined
   /** Aborted when the client closes or gives up on this connection. */
   readonly signal: AbortSignal
@@ -35,6 +38,15 @@ export interface Transport {
 }
 
 const noop = (): void => {}
+
+// Header values are byte strings (one character per byte): the standard sends the
+// last event id as UTF-8, and `fetch` throws on a character past U+00FF.
+// See https://html.spec.whatwg.org/multipage/server-sent-events.html#sse-processing-model
+const utf8Bytes = (text: string): string => {
+  let bytes = ''
+  for (const byte of new TextEncoder().encode(text)) bytes += String.fromCharCode(byte)
+  return bytes
+}
 
 // The MIME essence, case-insensitively; parameters such as charset are ignored.
 const EVENT_STREAM = /^\s*text\/event-stream\s*(;|$)/i
@@ -73,7 +85,7 @@ export const createFetchTransport = (
         headers: {
           accept: 'text/event-stream',
           ...headers,
-          ...(lastEventId !== undefined && { 'last-event-id': lastEventId }),
+          ...(lastEventId !== undefined && { 'last-event-id': utf8Bytes(lastEventId) }),
         },
         signal,
         cache: 'no-store',

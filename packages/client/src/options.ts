@@ -100,7 +100,15 @@ export interface ClientOptions {
   idleTimeoutMs?: number | undefined
   /**
    * The id to resume from on the first connect, for example the `client.lastEventId`
-   * saved before a page reload. Sent as the `Last-Event-ID` header.
+   * saved before a page reload.
+   *
+   * How the client sends a resume position: to a stream that said it is Tidings
+   * (its first comment, `: tidings heartbeat=`), as the `lastEventId` query
+   * parameter, so a cross-origin reconnect stays a simple request (no CORS
+   * preflight, which a plain `app.get` route would refuse); to any other stream, as
+   * the standard `Last-Event-ID` header, as UTF-8 bytes. Before the first stream,
+   * this id goes in the query when it has the shape of a Tidings id
+   * (`<epoch>-<seq>`), else in the header.
    */
   lastEventId?: string | undefined
   /**
