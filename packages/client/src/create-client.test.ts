@@ -440,6 +440,47 @@ describe('backoff', () => {
   })
 })
 
+describe('delays past what a timer can hold', () => {
+  // setTimeout takes a signed 32-bit delay: anything longer fires after ~1 ms.
+  const MAX = 2 ** 31 - 1
+  const ended = (text: string) => {
+    const body = sse(text)
+    body.end()
+    return body
+  }
+
+  it.each([
+    ['retry: of 2^31 ms', [stream(ended('retry:2147483648\n\n'))]],
+    ['Retry-After past 24.8 days', [status(503, { 'retry-after': '2200000' })]],
+    [
+      'Retry-After as a far date',
+      [status(503, { 'retry-after': 'Fri, 01 Jan 2200 00:00:00 GMT' })],
+    ],
+  ])('waits at most 2^31-1 ms, not ~1 ms, for a %s', async (_, responders) => {
+    fakeTimers()
+    fake.serve(...responders)
+    const { statuses } = open({ reconnect: { jitter: 0 } })
+    await until(() => statuses.at(-1)?.state === 'reconnecting')
+    expect(statuses.at(-1)).toEqual({ state: 'reconnecting', attempt: 1, delayMs: MAX })
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(fake.seen).toHaveLength(1)
+  })
+
+  it('arms the idle timer for the longest a timer can wait on a huge heartbeat, not 1 ms over and over', async () => {
+    fakeTimers()
+    fake.serve(stream(sse(': tidings heartbeat=9999999999\n\n')))
+    const { client, errors } = open()
+    await until(() => client.status.state === 'open')
+    await flush()
+    const start = Date.now()
+    await vi.advanceTimersToNextTimerAsync()
+    // The idle timer (2 x heartbeat + 5 s) waits the longest a timer can.
+    expect(Date.now() - start).toBe(MAX)
+    expect(errors).toEqual([])
+    expect(client.status.state).toBe('open')
+  })
+})
+
 describe('resume', () => {
   /** Serves `bodies` in turn; returns the Last-Event-ID each connection sent. */
   async function reconnectThrough(bodies: Sse[], options: ClientOptions = {}) {

@@ -20,7 +20,7 @@ import { type ClientError, ConnectionError, HttpError } from './errors.js'
 import { createFetchTransport } from './fetch-transport.js'
 import { createListeners } from './listeners.js'
 import type { ClientOptions, DebugInfo } from './options.js'
-import { backoffDelay } from './reconnect.js'
+import { backoffDelay, clampDelay } from './reconnect.js'
 import type { ClientStatus, LifecycleEvents } from './status.js'
 
 /** What a contract event's handler receives beside the payload. */
@@ -259,7 +259,7 @@ export function createClient<TContract extends AnyContract>(
     const ms = idleTimeout()
     if (!ms || !controller) return
     const left = lastActivity + ms - Date.now()
-    if (left > 0) idleTimer = setTimeout(checkIdle, left)
+    if (left > 0) idleTimer = setTimeout(checkIdle, clampDelay(left))
     else dead(ms)
   }
   const dead = (ms: number): void =>
