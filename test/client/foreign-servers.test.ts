@@ -1,4 +1,5 @@
-import { createClient, type DebugInfo } from '@tidings/client'
+import { type AddressInfo, createServer, type Socket } from 'node:net'
+import { type ClientError, ConnectionError, createClient, type DebugInfo } from '@tidings/client'
 import { defineEvents } from '@tidings/schema'
 import { createSession } from 'better-sse'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -151,5 +152,37 @@ describe('servers that are not Tidings', () => {
       [6, 'bsse-6'],
     ])
     expect(lastEventIds.slice(0, 2)).toEqual([undefined, 'bsse-3'])
+  })
+})
+
+describe('a server that never answers', () => {
+  it('times the attempt out as connect_timeout, then retries with backoff', async () => {
+    const sockets: Socket[] = []
+    // Accepts connections and reads the request, but never writes a byte.
+    const server = createServer((socket) => {
+      sockets.push(socket)
+      socket.resume()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy()
+          server.close(() => resolve())
+        }),
+    )
+    const contract = defineEvents({ message: z.number() })
+    const { port } = server.address() as AddressInfo
+    const client = createClient(contract, `http://127.0.0.1:${port}/events`, {
+      connectTimeoutMs: 100,
+      reconnect: { initialDelayMs: 1 },
+    })
+    cleanups.push(() => client.close())
+    const errors: ClientError[] = []
+    client.on('tidings:error', (error) => errors.push(error))
+    await until(() => sockets.length >= 2, 'a second attempt')
+    client.close()
+    expect(errors[0]).toBeInstanceOf(ConnectionError)
+    expect(errors[0]).toMatchObject({ code: 'connect_timeout', willRetry: true })
   })
 })

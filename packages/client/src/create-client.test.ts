@@ -822,6 +822,50 @@ describe('idle timeout', () => {
   })
 })
 
+describe('connect timeout', () => {
+  const never: Parameters<typeof fake.serve>[0] = () => new Promise<Response>(() => {})
+
+  it('gives up on a server that accepts and never answers, then backs off and retries', async () => {
+    fakeTimers()
+    fake.serve(never, stream(sse(HELLO)))
+    const { client, errors, statuses } = open({ reconnect: { jitter: 0, initialDelayMs: 100 } })
+    await until(() => fake.seen.length === 1)
+    await vi.advanceTimersByTimeAsync(19_999)
+    expect(client.status).toEqual({ state: 'connecting' })
+    await vi.advanceTimersByTimeAsync(1)
+    await until(() => errors.length === 1)
+    expect(errors[0]).toBeInstanceOf(ConnectionError)
+    expect(errors[0]).toMatchObject({ code: 'connect_timeout', willRetry: true })
+    expect(fake.seen[0]?.signal.aborted).toBe(true)
+    expect(statuses.at(-1)).toEqual({ state: 'reconnecting', attempt: 1, delayMs: 100 })
+    await vi.advanceTimersByTimeAsync(100)
+    await until(() => client.status.state === 'open')
+  })
+
+  it('counts a headers function that never settles, and can be set or disabled', async () => {
+    fakeTimers()
+    fake.serve(stream(sse(HELLO)))
+    let calls = 0
+    const { client, errors } = open({
+      connectTimeoutMs: 500,
+      reconnect: { jitter: 0, initialDelayMs: 1 },
+      headers: () => (++calls === 1 ? new Promise<Record<string, string>>(() => {}) : {}),
+    })
+    await vi.advanceTimersByTimeAsync(500)
+    await until(() => errors.length === 1)
+    expect(errors[0]).toMatchObject({ code: 'connect_timeout' })
+    await vi.advanceTimersByTimeAsync(1)
+    await until(() => client.status.state === 'open')
+
+    fake.serve(never)
+    const patient = open({ connectTimeoutMs: 0 })
+    await until(() => fake.seen.length === 2)
+    await vi.advanceTimersByTimeAsync(3_600_000)
+    expect(patient.client.status).toEqual({ state: 'connecting' })
+    expect(patient.errors).toEqual([])
+  })
+})
+
 describe('close and signal', () => {
   it('close() aborts the request, clears every timer and reports closed', async () => {
     fakeTimers()

@@ -133,7 +133,7 @@ export function createClient<TContract extends AnyContract>(
   url: string | URL,
   options: ClientOptions = {},
 ): Client<TContract> {
-  const { reconnect = {}, onHttpError, signal, idleTimeoutMs } = options
+  const { reconnect = {}, onHttpError, signal, idleTimeoutMs, connectTimeoutMs = 20_000 } = options
   const listeners = createListeners(rethrow)
   const transport = createFetchTransport(
     options.fetch ?? ((input, init) => fetch(input, init)),
@@ -300,14 +300,31 @@ export function createClient<TContract extends AnyContract>(
     received = false
     let error: HttpError | ConnectionError | undefined
     let stopped = false
+    // Until the response headers: a server may accept the connection and never answer.
+    const connectTimer =
+      connectTimeoutMs > 0
+        ? setTimeout(
+            () =>
+              ctrl.abort(
+                new ConnectionError('connect_timeout', `No response within ${connectTimeoutMs} ms`),
+              ),
+            clampDelay(connectTimeoutMs),
+          )
+        : undefined
     try {
       let headers: Record<string, string> | undefined
       try {
-        headers = typeof options.headers === 'function' ? await options.headers() : options.headers
+        // Raced with the abort, so that a promise that never settles cannot hold the attempt.
+        headers = await new Promise((resolve, reject) => {
+          ctrl.signal.addEventListener('abort', () => reject(ctrl.signal.reason))
+          Promise.resolve(
+            typeof options.headers === 'function' ? options.headers() : options.headers,
+          ).then(resolve, reject)
+        })
       } catch (cause) {
+        if (ctrl.signal.aborted) throw cause
         throw new ConnectionError('headers', 'The headers function threw', { cause })
       }
-      if (ctrl.signal.aborted) throw ctrl.signal.reason
       sentId = lastEventId
       baseline = sentId === undefined ? undefined : parseEventId(sentId)
       tidings = false
@@ -323,6 +340,7 @@ export function createClient<TContract extends AnyContract>(
           signal: ctrl.signal,
         },
         () => {
+          clearTimeout(connectTimer)
           lastActivity = Date.now()
           setStatus({ state: 'open' })
           checkIdle()
@@ -336,6 +354,7 @@ export function createClient<TContract extends AnyContract>(
       error = ctrl.signal.reason
       stopped = false
     }
+    clearTimeout(connectTimer)
     clearTimeout(idleTimer)
     if (closed || controller !== ctrl) return
     controller = undefined

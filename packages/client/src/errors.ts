@@ -10,6 +10,7 @@ export type ClientErrorCode =
   | 'http_status'
   | 'content_type'
   | 'network'
+  | 'connect_timeout'
   | 'idle_timeout'
   | 'headers'
 
@@ -52,7 +53,8 @@ export class HttpError extends TidingsError<'http_status' | 'content_type'> {
 
 /**
  * The connection could not be made or kept: the request or the stream failed at
- * the network level (`network`), the stream went silent past the idle timeout
+ * the network level (`network`), no response came within `connectTimeoutMs`
+ * (`connect_timeout`), the stream went silent past the idle timeout
  * (`idle_timeout`), or the `headers` function threw (`headers`). The original
  * error, when there is one, is the `cause`. Retried with backoff.
  *
@@ -61,7 +63,9 @@ export class HttpError extends TidingsError<'http_status' | 'content_type'> {
  *   if (error instanceof ConnectionError && !error.willRetry) showOffline()
  * })
  */
-export class ConnectionError extends TidingsError<'network' | 'idle_timeout' | 'headers'> {
+export class ConnectionError extends TidingsError<
+  'network' | 'connect_timeout' | 'idle_timeout' | 'headers'
+> {
   override name = 'ConnectionError'
   /** Whether the client will reconnect after this error (false: it is now closed). */
   readonly willRetry: boolean = false

@@ -99,6 +99,15 @@ export interface ClientOptions {
    */
   idleTimeoutMs?: number | undefined
   /**
+   * How long one connection attempt may take until the server's response headers
+   * arrive (the `headers` function included). Past it the attempt fails with a
+   * `ConnectionError` (code `connect_timeout`) and the client reconnects with
+   * backoff: a server that accepts the connection and never answers cannot leave
+   * the client `connecting` for ever. `0` disables it. At most 2^31 - 1 ms.
+   * @defaultValue 20000
+   */
+  connectTimeoutMs?: number | undefined
+  /**
    * The id to resume from on the first connect, for example the `client.lastEventId`
    * saved before a page reload.
    *
