@@ -6,6 +6,7 @@ import {
   type Client,
   type ClientError,
   type ClientStatus,
+  type CloseReason,
   createClient,
   type EventMeta,
   type FetchLike,
@@ -48,6 +49,13 @@ describe('client types', () => {
     if (status.state === 'reconnecting') {
       expectTypeOf(status.attempt).toEqualTypeOf<number>()
       expectTypeOf(status.delayMs).toEqualTypeOf<number>()
+    }
+    if (status.state === 'closed') {
+      expectTypeOf(status.reason).toEqualTypeOf<
+        'close' | 'signal' | 'no-content' | 'fatal-status' | 'fatal-error' | 'ended'
+      >()
+      expectTypeOf(status.reason).toEqualTypeOf<CloseReason>()
+      expectTypeOf(status.error).toEqualTypeOf<ClientError | undefined>()
     }
     expectTypeOf(client.lastEventId).toEqualTypeOf<string | undefined>()
   })

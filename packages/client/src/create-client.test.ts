@@ -294,7 +294,7 @@ describe('status, content type and retry branches', () => {
     const error = errors[0] as HttpError
     expect(error).toBeInstanceOf(HttpError)
     expect(error).toMatchObject({ code: 'content_type', status: 200, willRetry: false })
-    expect(statuses.at(-1)).toEqual({ state: 'closed', error })
+    expect(statuses.at(-1)).toEqual({ state: 'closed', reason: 'fatal-status', error })
     expect(fake.seen).toHaveLength(1)
   })
 
@@ -387,7 +387,7 @@ describe('status, content type and retry branches', () => {
       [502, true],
       [503, false],
     ])
-    expect(statuses.at(-1)).toEqual({ state: 'closed', error: errors[2] })
+    expect(statuses.at(-1)).toEqual({ state: 'closed', reason: 'fatal-status', error: errors[2] })
     expect(vi.getTimerCount()).toBe(0)
   })
 })
@@ -882,6 +882,26 @@ describe('close and signal', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('says why it closed: close(), a 204, a fatal status, or errors past maxAttempts', async () => {
+    fake.serve(stream(sse(HELLO)), status(204), status(403), () => HttpResponse.error())
+    const closing = open()
+    await until(() => closing.client.status.state === 'open')
+    closing.client.close()
+    const noContent = open()
+    await until(() => noContent.client.status.state === 'closed')
+    const forbidden = open()
+    await until(() => forbidden.client.status.state === 'closed')
+    const failing = open({ reconnect: { maxAttempts: 0 } })
+    await until(() => failing.client.status.state === 'closed')
+    expect([closing, noContent, forbidden, failing].map(({ client }) => client.status)).toEqual([
+      { state: 'closed', reason: 'close' },
+      { state: 'closed', reason: 'no-content' },
+      { state: 'closed', reason: 'fatal-status', error: forbidden.errors[0] },
+      { state: 'closed', reason: 'fatal-error', error: failing.errors[0] },
+    ])
+    expect(failing.errors[0]).toMatchObject({ name: 'ConnectionError', willRetry: false })
+  })
+
   it('close() during a reconnect wait clears the wait', async () => {
     fakeTimers()
     fake.serve(status(500))
@@ -919,10 +939,10 @@ describe('close and signal', () => {
     const { client } = open({ signal: controller.signal })
     await until(() => client.status.state === 'open')
     controller.abort()
-    expect(client.status).toEqual({ state: 'closed', error: undefined })
+    expect(client.status).toEqual({ state: 'closed', reason: 'signal' })
 
     const { client: never, statuses } = open({ signal: AbortSignal.abort() })
-    expect(never.status.state).toBe('closed')
+    expect(never.status).toEqual({ state: 'closed', reason: 'signal' })
     await flush()
     expect(fake.seen).toHaveLength(1)
     expect(statuses).toEqual([])

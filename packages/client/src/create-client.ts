@@ -21,7 +21,7 @@ import { createFetchTransport } from './fetch-transport.js'
 import { createListeners } from './listeners.js'
 import type { ClientOptions, DebugInfo } from './options.js'
 import { backoffDelay, clampDelay } from './reconnect.js'
-import type { ClientStatus, LifecycleEvents } from './status.js'
+import type { ClientStatus, CloseReason, LifecycleEvents } from './status.js'
 
 /** What a contract event's handler receives beside the payload. */
 export interface EventMeta<TName extends string = string> {
@@ -362,7 +362,7 @@ export function createClient<TContract extends AnyContract>(
       attempt = 0
       resumeByQuery = tidings
     }
-    if (stopped) return finish()
+    if (stopped) return finish('no-content')
     let retry = true
     let floor = serverRetry
     if (error instanceof HttpError) {
@@ -384,7 +384,7 @@ export function createClient<TContract extends AnyContract>(
     // `willRetry` is read-only to callers: set here, once the client has decided.
     if (error) report(Object.assign(error, { willRetry: retry }))
     if (closed) return
-    if (!retry) return finish(error)
+    if (!retry) return finish(error instanceof HttpError ? 'fatal-status' : 'fatal-error', error)
     const delayMs = wakeNow ? 0 : backoffDelay(reconnect, attempt, floor)
     wakeNow = false
     // The timer first: a status handler may close() the client, which must clear it.
@@ -410,24 +410,24 @@ export function createClient<TContract extends AnyContract>(
     if (doc?.visibilityState === 'visible') wake()
   }
 
-  const finish = (error?: ClientError): void => {
+  const finish = (reason: CloseReason, error?: ClientError): void => {
     closed = true
     clearTimeout(retryTimer)
     clearTimeout(idleTimer)
     controller?.abort()
     controller = undefined
     lifetime.abort()
-    setStatus({ state: 'closed', error })
+    setStatus({ state: 'closed', reason, ...(error && { error }) })
   }
-  const close = (): void => {
-    if (!closed) finish()
+  const close = (reason: CloseReason = 'close'): void => {
+    if (!closed) finish(reason)
   }
 
-  if (signal?.aborted) finish()
+  if (signal?.aborted) finish('signal')
   else {
     // Removed together when the client closes.
     const listening = { signal: lifetime.signal }
-    signal?.addEventListener('abort', close, listening)
+    signal?.addEventListener('abort', () => close('signal'), listening)
     env.addEventListener?.('online', wake, listening)
     doc?.addEventListener?.('visibilitychange', onVisibility, listening)
     // Start after the caller's synchronous `on(...)` calls, so they see `connecting`.
@@ -454,6 +454,6 @@ export function createClient<TContract extends AnyContract>(
     get lastEventId() {
       return lastEventId
     },
-    close,
+    close: () => close(),
   }
 }

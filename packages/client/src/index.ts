@@ -27,4 +27,4 @@ export type {
   ReaderLike,
 } from './options.js'
 export type { ReconnectOptions } from './reconnect.js'
-export type { ClientState, ClientStatus, LifecycleEvents } from './status.js'
+export type { ClientState, ClientStatus, CloseReason, LifecycleEvents } from './status.js'

@@ -10,7 +10,8 @@ import type { ClientError } from './errors.js'
  * - `reconnecting`: the stream ended or failed; attempt number `attempt` (from 1,
  *   counted since the last healthy connection) starts in `delayMs` and stays in
  *   this state until it opens;
- * - `closed`: for good, by `close()`, the `signal`, an HTTP 204, or a fatal `error`.
+ * - `closed`: for good; `reason` says why (see {@link CloseReason}), and `error`
+ *   holds the error that ended it, if one did.
  *
  * @example
  * client.on('tidings:status', (status) => {
@@ -22,7 +23,34 @@ export type ClientStatus =
   | { readonly state: 'connecting' }
   | { readonly state: 'open' }
   | { readonly state: 'reconnecting'; readonly attempt: number; readonly delayMs: number }
-  | { readonly state: 'closed'; readonly error?: ClientError | undefined }
+  | {
+      readonly state: 'closed'
+      readonly reason: CloseReason
+      readonly error?: ClientError | undefined
+    }
+
+/**
+ * Why a client closed, so that an app tells a deliberate end from a failure:
+ * - `close`: `client.close()` was called;
+ * - `signal`: the `signal` option aborted;
+ * - `no-content`: the server said stop (HTTP 204, or WebSocket close code 4204);
+ * - `fatal-status`: the server refused with a status that is not retried (a
+ *   `ResponseError` in `error`), or one that is, past `maxAttempts`;
+ * - `fatal-error`: any other error past `maxAttempts` (in `error`);
+ * - `ended`: every topic ended (reserved for a coming feature).
+ *
+ * @example
+ * client.on('tidings:status', (status) => {
+ *   if (status.state === 'closed' && status.reason.startsWith('fatal')) showOffline()
+ * })
+ */
+export type CloseReason =
+  | 'close'
+  | 'signal'
+  | 'no-content'
+  | 'fatal-status'
+  | 'fatal-error'
+  | 'ended'
 
 /** One of {@link ClientStatus}'s states. */
 export type ClientState = ClientStatus['state']
