@@ -60,6 +60,21 @@ describe('client types', () => {
     expectTypeOf(client.lastEventId).toEqualTypeOf<string | undefined>()
   })
 
+  it('accepts exactly the contract names and the lifecycle names, spelled out', () => {
+    type Names =
+      | 'server-time'
+      | 'stamped'
+      | 'ping'
+      | 'tidings:status'
+      | 'tidings:error'
+      | 'tidings:gap'
+    expectTypeOf(client.on).parameter(0).toEqualTypeOf<Names>()
+    expectTypeOf(client.once).parameter(0).toEqualTypeOf<Names>()
+    expectTypeOf(client.off).parameter(0).toEqualTypeOf<Names>()
+    // @ts-expect-error a misspelled name: the error lists the valid ones (event-names.test.ts)
+    client.on('server-tme', () => {})
+  })
+
   it('rejects unknown names, wrong payload types and reserved names outside the three', () => {
     // @ts-expect-error 'nope' is not an event of the contract
     client.on('nope', () => {})

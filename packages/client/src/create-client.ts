@@ -34,7 +34,11 @@ export interface EventMeta<TName extends string = string> {
 /** Every name `client.on` accepts: the contract's events and the lifecycle events. */
 export type ClientEventName<TContract extends AnyContract> =
   | EventName<TContract>
-  | keyof LifecycleEvents
+  | { [TName in keyof LifecycleEvents]: TName }[keyof LifecycleEvents]
+
+// The same union spelled out: distributing over it drops the alias, so the compiler
+// error for a misspelled name lists the valid names instead of naming the alias.
+type Listed<T> = T extends string ? T : never
 
 /** The handler type for `name`: payload and meta for contract events, one value for lifecycle events. */
 export type ClientHandler<
@@ -58,17 +62,17 @@ export interface Client<TContract extends AnyContract> {
    * @example
    * const off = client.on('server-time', ({ time }, { id }) => render(time))
    */
-  on<TName extends ClientEventName<TContract>>(
+  on<TName extends Listed<ClientEventName<TContract>>>(
     name: TName,
     handler: ClientHandler<TContract, TName>,
   ): () => void
   /** As {@link Client.on}, for the next `name` event only. */
-  once<TName extends ClientEventName<TContract>>(
+  once<TName extends Listed<ClientEventName<TContract>>>(
     name: TName,
     handler: ClientHandler<TContract, TName>,
   ): () => void
   /** Removes `handler` from `name` (whether added with `on` or `once`). */
-  off<TName extends ClientEventName<TContract>>(
+  off<TName extends Listed<ClientEventName<TContract>>>(
     name: TName,
     handler: ClientHandler<TContract, TName>,
   ): void
