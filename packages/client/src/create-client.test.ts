@@ -23,7 +23,7 @@ import {
   type DebugInfo,
   type FetchLike,
   type GapInfo,
-  HttpError,
+  ResponseError,
 } from './index.js'
 
 const fake = createFakeServer()
@@ -291,8 +291,8 @@ describe('status, content type and retry branches', () => {
     fake.serve(stream(sse(HELLO), type === undefined ? {} : { 'content-type': type }))
     const { client, errors, statuses } = open()
     await until(() => client.status.state === 'closed')
-    const error = errors[0] as HttpError
-    expect(error).toBeInstanceOf(HttpError)
+    const error = errors[0] as ResponseError
+    expect(error).toBeInstanceOf(ResponseError)
     expect(error).toMatchObject({ code: 'content_type', status: 200, willRetry: false })
     expect(statuses.at(-1)).toEqual({ state: 'closed', reason: 'fatal-status', error })
     expect(fake.seen).toHaveLength(1)
@@ -315,7 +315,7 @@ describe('status, content type and retry branches', () => {
     const { client, errors } = open()
     await until(() => client.status.state === 'closed')
     expect(errors[0]).toMatchObject({
-      name: 'HttpError',
+      name: 'ResponseError',
       code: 'http_status',
       status: code,
       willRetry: false,
@@ -382,7 +382,9 @@ describe('status, content type and retry branches', () => {
     await until(() => errors.length === 2)
     await vi.advanceTimersByTimeAsync(20)
     await until(() => client.status.state === 'closed')
-    expect(errors.map((e) => [(e as HttpError).status, (e as HttpError).willRetry])).toEqual([
+    expect(
+      errors.map((e) => [(e as ResponseError).status, (e as ResponseError).willRetry]),
+    ).toEqual([
       [500, true],
       [502, true],
       [503, false],
@@ -743,7 +745,7 @@ describe('headers and onHttpError', () => {
     let token = 'old'
     const first = sse(HELLO, time('e1-1', 1))
     fake.serve(stream(first), status(401), stream(sse(HELLO, time('e1-2', 2))))
-    const onHttpError = vi.fn(async (error: HttpError) => {
+    const onHttpError = vi.fn(async (error: ResponseError) => {
       if (error.status !== 401) return undefined
       token = 'new'
       return 'retry' as const
@@ -756,7 +758,7 @@ describe('headers and onHttpError', () => {
     await until(() => times.length === 1)
     first.end()
     await until(() => times.length === 2)
-    expect(onHttpError).toHaveBeenCalledWith(expect.any(HttpError), { attempt: 2 })
+    expect(onHttpError).toHaveBeenCalledWith(expect.any(ResponseError), { attempt: 2 })
     expect(errors).toEqual([expect.objectContaining({ status: 401, willRetry: true })])
     expect(fake.seen.map((s) => s.headers.get('authorization'))).toEqual(['old', 'old', 'new'])
     expect(sentIds()).toEqual([null, 'e1-1', 'e1-1'])

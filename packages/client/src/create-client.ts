@@ -16,7 +16,7 @@ import {
   ValidationError,
   validatePayload,
 } from '@tidings/schema'
-import { type ClientError, ConnectionError, HttpError } from './errors.js'
+import { type ClientError, ConnectionError, ResponseError } from './errors.js'
 import { createFetchTransport } from './fetch-transport.js'
 import { createListeners } from './listeners.js'
 import type { ClientOptions, DebugInfo } from './options.js'
@@ -302,7 +302,7 @@ export function createClient<TContract extends AnyContract>(
     const ctrl = new AbortController()
     controller = ctrl
     received = false
-    let error: HttpError | ConnectionError | undefined
+    let error: ResponseError | ConnectionError | undefined
     let stopped = false
     // Until the response headers: a server may accept the connection and never answer.
     const connectTimer =
@@ -352,7 +352,7 @@ export function createClient<TContract extends AnyContract>(
         onData,
       ))
     } catch (thrown) {
-      error = thrown as HttpError | ConnectionError
+      error = thrown as ResponseError | ConnectionError
     }
     if (ctrl.signal.aborted) {
       error = ctrl.signal.reason
@@ -369,7 +369,7 @@ export function createClient<TContract extends AnyContract>(
     if (stopped) return finish('no-content')
     let retry = true
     let floor = serverRetry
-    if (error instanceof HttpError) {
+    if (error instanceof ResponseError) {
       let decision: string | undefined
       try {
         decision = (await onHttpError?.(error, { attempt: attempt + 1 })) ?? undefined
@@ -388,7 +388,8 @@ export function createClient<TContract extends AnyContract>(
     // `willRetry` is read-only to callers: set here, once the client has decided.
     if (error) report(Object.assign(error, { willRetry: retry }))
     if (closed) return
-    if (!retry) return finish(error instanceof HttpError ? 'fatal-status' : 'fatal-error', error)
+    if (!retry)
+      return finish(error instanceof ResponseError ? 'fatal-status' : 'fatal-error', error)
     const delayMs = wakeNow ? 0 : backoffDelay(reconnect, attempt, floor)
     wakeNow = false
     // The timer first: a status handler may close() the client, which must clear it.

@@ -1,4 +1,4 @@
-import { ConnectionError, HttpError } from './errors.js'
+import { ConnectionError, ResponseError } from './errors.js'
 import type { FetchLike, ReaderLike } from './options.js'
 
 /** One connection attempt, as the client core asks a transport for it. */
@@ -26,7 +26,7 @@ export interface Transport {
    * Opens a connection, calls `onOpen` once the server accepted it, then
    * `onData` for every chunk until the stream ends. Resolves `true` when the
    * server ended the stream (reconnect), `false` when it asked the client to stop
-   * (HTTP 204); rejects with an {@link HttpError} or a {@link ConnectionError}
+   * (HTTP 204); rejects with a {@link ResponseError} or a {@link ConnectionError}
    * (also for anything `onData` throws), or, once `signal` aborted, with
    * whatever the abort caused.
    */
@@ -96,7 +96,7 @@ export const createFetchTransport = (
       reader = response.body?.getReader()
       const type = response.headers.get('content-type') ?? ''
       if (status !== 200) {
-        throw new HttpError(
+        throw new ResponseError(
           'http_status',
           status,
           `${url} answered HTTP ${status}`,
@@ -104,7 +104,11 @@ export const createFetchTransport = (
         )
       }
       if (!EVENT_STREAM.test(type)) {
-        throw new HttpError('content_type', status, `${url} sent "${type}", not text/event-stream`)
+        throw new ResponseError(
+          'content_type',
+          status,
+          `${url} sent "${type}", not text/event-stream`,
+        )
       }
       if (!reader) throw new TypeError('The response has no body')
       onOpen()
@@ -114,9 +118,9 @@ export const createFetchTransport = (
         onData(result.value)
       }
     } catch (cause) {
-      // A failed request or stream becomes a ConnectionError; an HttpError, or
+      // A failed request or stream becomes a ConnectionError; an ResponseError, or
       // anything once the client aborted, goes through as it is.
-      throw cause instanceof HttpError || signal.aborted
+      throw cause instanceof ResponseError || signal.aborted
         ? cause
         : new ConnectionError('network', `The connection to ${url} failed`, { cause })
     } finally {

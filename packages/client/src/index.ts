@@ -16,7 +16,13 @@ export {
   createClient,
   type EventMeta,
 } from './create-client.js'
-export { type ClientError, type ClientErrorCode, ConnectionError, HttpError } from './errors.js'
+export {
+  type ClientError,
+  type ClientErrorCode,
+  ConnectionError,
+  isResponseError,
+  ResponseError,
+} from './errors.js'
 export type {
   ClientOptions,
   DebugInfo,

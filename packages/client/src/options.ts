@@ -1,4 +1,4 @@
-import type { HttpError } from './errors.js'
+import type { ResponseError } from './errors.js'
 import type { ReconnectOptions } from './reconnect.js'
 
 /**
@@ -135,7 +135,7 @@ export interface ClientOptions {
    */
   maxLineLength?: number | undefined
   /**
-   * Decides what to do with an {@link HttpError} (error status or wrong content type)
+   * Decides what to do with a {@link ResponseError} (error status or wrong content type)
    * before it is reported. Return `'retry'` to reconnect with backoff (the `headers`
    * function runs again and the resume position is kept), `'stop'` to close, or
    * nothing for the default: retry 5xx and 429, close on everything else.
@@ -147,7 +147,7 @@ export interface ClientOptions {
    */
   onHttpError?:
     | ((
-        error: HttpError,
+        error: ResponseError,
         context: { readonly attempt: number },
       ) => HttpErrorDecision | undefined | Promise<HttpErrorDecision | undefined>)
     | undefined
