@@ -67,7 +67,7 @@ describe('servers that are not Tidings', () => {
     await until(() => serverTimes.length >= 3, 'three server-time events')
     expect(serverTimes.slice(0, 3)).toEqual([1_164_000_003, 1_164_000_006, 1_164_000_009])
     // No hello comment and no heartbeat: no idle timeout, so nothing reconnects.
-    expect(client.status).toEqual({ state: 'open' })
+    expect(client.status).toEqual({ state: 'open', transport: 'sse' })
   })
 
   it('delivers a standard stream whatever its ids look like, and keeps the id across reconnects', async () => {

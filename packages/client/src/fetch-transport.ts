@@ -1,41 +1,6 @@
 import { ConnectionError, ResponseError } from './errors.js'
 import type { FetchLike, ReaderLike } from './options.js'
-
-/** One connection attempt, as the client core asks a transport for it. */
-export interface TransportRequest {
-  /** The endpoint with the query (`topic`, `replay`) already appended. */
-  readonly url: string
-  /** The caller's headers for this attempt (the `headers` option, evaluated). */
-  readonly headers: Record<string, string> | undefined
-  /**
-   * The id to send as `Last-Event-ID` (UTF-8 bytes), or `undefined` when there is
-   * none or the client put it in the query (`lastEventId`) already.
-   */
-  readonly lastEventId: string | undefined
-  /** Aborted when the client closes or gives up on this connection. */
-  readonly signal: AbortSignal
-}
-
-/**
- * Carries one stream of SSE text. Transports only move bytes: the client core
- * owns the parser, resume, dedupe, reconnect and status, so a WebSocket
- * transport (one encoded event per message) gets the same semantics for free.
- */
-export interface Transport {
-  /**
-   * Opens a connection, calls `onOpen` once the server accepted it, then
-   * `onData` for every chunk until the stream ends. Resolves `true` when the
-   * server ended the stream (reconnect), `false` when it asked the client to stop
-   * (HTTP 204); rejects with a {@link ResponseError} or a {@link ConnectionError}
-   * (also for anything `onData` throws), or, once `signal` aborted, with
-   * whatever the abort caused.
-   */
-  connect(
-    request: TransportRequest,
-    onOpen: () => void,
-    onData: (chunk: Uint8Array | string) => void,
-  ): Promise<boolean>
-}
+import type { Transport } from './transport.js'
 
 const noop = (): void => {}
 
@@ -111,7 +76,7 @@ export const createFetchTransport = (
         )
       }
       if (!reader) throw new TypeError('The response has no body')
-      onOpen()
+      onOpen('sse')
       for (;;) {
         const result = await reader.read()
         if (result.done || signal.aborted) return true

@@ -9,13 +9,8 @@ export {
   TidingsError,
   ValidationError,
 } from '@tidings/schema'
-export {
-  type Client,
-  type ClientEventName,
-  type ClientHandler,
-  createClient,
-  type EventMeta,
-} from './create-client.js'
+export type { Client, ClientEventName, ClientHandler, EventMeta } from './client.js'
+export { createClient } from './create-client.js'
 export {
   type ClientError,
   type ClientErrorCode,
@@ -31,6 +26,10 @@ export type {
   FetchLikeResponse,
   HttpErrorDecision,
   ReaderLike,
+  SseClientOptions,
+  WebSocketConstructorLike,
+  WebSocketLike,
 } from './options.js'
 export type { ReconnectOptions } from './reconnect.js'
 export type { ClientState, ClientStatus, CloseReason, LifecycleEvents } from './status.js'
+export type { TransportName } from './transport.js'

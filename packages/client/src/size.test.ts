@@ -1,10 +1,24 @@
 import { expect, it } from 'vitest'
-import { measureClient } from '../scripts/size.js'
+import { bundleText, measureClient, measureSseClient } from '../scripts/size.js'
 
-// Minified with esbuild, zod left out. `npm run size -w @tidings/client` prints the parts and
-// the peers (@microsoft/fetch-event-source, eventsource, socket.io-client) beside them.
+// Minified with esbuild, zod left out, gzipped. `npm run size -w @tidings/client` prints the
+// parts (eventemitter3, the parser ...) and the peers beside them.
 const SSE_BUDGET = 6 * 1024
+const WEBSOCKET_BUDGET = 7 * 1024
 
-it(`ships the client (with the parts of @tidings/schema it uses) within ${SSE_BUDGET} bytes min+gz`, async () => {
-  expect((await measureClient()).gzipped).toBeLessThanOrEqual(SSE_BUDGET)
+it(`ships the SSE-only client (@tidings/client/sse) within ${SSE_BUDGET} bytes min+gz`, async () => {
+  expect((await measureSseClient()).gzipped).toBeLessThanOrEqual(SSE_BUDGET)
+})
+
+it(`ships the client with the WebSocket transport within ${WEBSOCKET_BUDGET} bytes min+gz`, async () => {
+  expect((await measureClient()).gzipped).toBeLessThanOrEqual(WEBSOCKET_BUDGET)
+})
+
+it('leaves the WebSocket transport out of an app that imports the SSE-only client', async () => {
+  // Strings only the WebSocket transport holds; a minifier keeps string literals.
+  const marks = ['arraybuffer', 'refused the WebSocket']
+  const sseOnly = await bundleText('@tidings/client/sse')
+  const withWebSocket = await bundleText('@tidings/client')
+  expect(marks.filter((mark) => withWebSocket.includes(mark))).toEqual(marks)
+  expect(marks.filter((mark) => sseOnly.includes(mark))).toEqual([])
 })

@@ -1,12 +1,13 @@
 import type { GapInfo } from '@tidings/schema'
 import type { ClientError } from './errors.js'
+import type { TransportName } from './transport.js'
 
 /**
  * Where the connection stands. Read it as `client.status`, or follow it with
  * `client.on('tidings:status', handler)`.
  *
  * - `connecting`: the first request is under way;
- * - `open`: the server answered with an event stream;
+ * - `open`: the server answered with an event stream, over `transport`;
  * - `reconnecting`: the stream ended or failed; attempt number `attempt` (from 1,
  *   counted since the last healthy connection) starts in `delayMs` and stays in
  *   this state until it opens;
@@ -21,7 +22,7 @@ import type { ClientError } from './errors.js'
  */
 export type ClientStatus =
   | { readonly state: 'connecting' }
-  | { readonly state: 'open' }
+  | { readonly state: 'open'; readonly transport: TransportName }
   | { readonly state: 'reconnecting'; readonly attempt: number; readonly delayMs: number }
   | {
       readonly state: 'closed'
