@@ -1,6 +1,7 @@
 import { defineEvents, type GapInfo } from '@tidings/schema'
 import * as v from 'valibot'
 import { describe, expectTypeOf, it } from 'vitest'
+import { WebSocket as WsWebSocket } from 'ws'
 import { z } from 'zod'
 import {
   type Client,
@@ -11,6 +12,7 @@ import {
   type EventMeta,
   type FetchLike,
 } from './index.js'
+import { createClient as createSseClient, type SseClientOptions } from './sse.js'
 
 const events = defineEvents({
   'server-time': z.object({ time: z.number() }),
@@ -94,5 +96,30 @@ describe('client types', () => {
       onHttpError: async (error) => (error.status === 401 ? 'retry' : undefined),
       reconnect: { maxAttempts: Number.POSITIVE_INFINITY },
     })
+  })
+
+  it('accepts the platform WebSocket and the ws class, and names the transport when open', () => {
+    createClient(events, '/events', { transport: 'websocket', WebSocket: WsWebSocket })
+    createClient(events, '/events', { transport: 'auto', WebSocket: globalThis.WebSocket })
+    // @ts-expect-error not a transport
+    createClient(events, '/events', { transport: 'polling' })
+    const status = client.status
+    if (status.state === 'open') expectTypeOf(status.transport).toEqualTypeOf<'sse' | 'websocket'>()
+  })
+
+  it('types listenerCount and removeAllListeners by name', () => {
+    expectTypeOf(client.listenerCount('server-time')).toEqualTypeOf<number>()
+    client.removeAllListeners('tidings:gap')
+    client.removeAllListeners()
+    // @ts-expect-error not an event of the contract
+    client.listenerCount('nope')
+  })
+
+  it('gives the SSE-only entry the same client, without the transport options', () => {
+    const sseOnly = createSseClient(events, '/events', { topics: ['a'] })
+    expectTypeOf(sseOnly).toEqualTypeOf<Client<typeof events>>()
+    expectTypeOf<SseClientOptions>().not.toHaveProperty('transport')
+    // @ts-expect-error the SSE-only client has no WebSocket transport
+    createSseClient(events, '/events', { transport: 'websocket' })
   })
 })

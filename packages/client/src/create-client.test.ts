@@ -276,6 +276,40 @@ describe('listeners', () => {
   })
 })
 
+describe('transport option', () => {
+  it('refuses transport websocket where there is no WebSocket, and reads SSE otherwise', async () => {
+    expect(typeof (globalThis as { WebSocket?: unknown }).WebSocket).toBe('undefined')
+    expect(() => createClient(events, URL_, { transport: 'websocket' })).toThrow(
+      /pass the WebSocket option/,
+    )
+    // 'auto' without a WebSocket is SSE.
+    fake.serve(stream(sse(HELLO)))
+    const { client } = open()
+    await until(() => client.status.state === 'open')
+    expect(client.status).toEqual({ state: 'open', transport: 'sse' })
+  })
+})
+
+describe('listener housekeeping', () => {
+  it('counts handlers and removes those of one name or all, keeping onDebug', async () => {
+    const debug: DebugInfo[] = []
+    const body = sse(HELLO)
+    fake.serve(stream(body))
+    const { client, times } = open({ onDebug: (info) => debug.push(info) })
+    const extra: number[] = []
+    client.on('server-time', ({ time }) => extra.push(time))
+    expect(client.listenerCount('server-time')).toBe(2)
+    expect(client.listenerCount('tidings:gap')).toBe(1)
+    client.removeAllListeners('server-time')
+    expect(client.listenerCount('server-time')).toBe(0)
+    client.removeAllListeners()
+    expect(client.listenerCount('tidings:status')).toBe(0)
+    body.push(time('e1-1', 1) + ev('e1-2', 'unknown', 1))
+    await until(() => debug.length === 1)
+    expect([times, extra]).toEqual([[], []])
+  })
+})
+
 describe('status, content type and retry branches', () => {
   it('accepts text/event-stream with parameters, in any case', async () => {
     fake.serve(stream(sse(HELLO), { 'content-type': 'Text/Event-Stream ; charset=UTF-8' }))
