@@ -4,15 +4,20 @@ import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { serve } from '@hono/node-server'
 import type { Emitter } from '@tidings/server'
+import { createWsStandIn } from '../support/ws-stand-in.js'
 
 /** The two ways a Tidings emitter is served: every server scenario runs through both. */
 export const HANDLERS = ['node', 'fetch'] as const
 export type HandlerKind = (typeof HANDLERS)[number]
 
+/** The two transports a client reads a stream over: client scenarios run over both. */
+export const TRANSPORTS = ['sse', 'websocket'] as const
+
 // biome-ignore lint/suspicious/noExplicitAny: tests serve emitters of any contract and principal
 type AnyEmitter = Emitter<any, any>
 
 export interface Served {
+  readonly server: http.Server
   readonly url: string
   readonly port: number
   /** Open sockets, to cut connections at will. */
@@ -34,6 +39,7 @@ function track(server: http.Server, port: number): Served {
     return count
   }
   return {
+    server,
     url: `http://127.0.0.1:${port}`,
     port,
     sockets,
@@ -61,12 +67,29 @@ export interface SeenRequest {
 /**
  * Serves an emitter on 127.0.0.1 (port 0: any free one) through the Node handler,
  * or the Fetch handler via @hono/node-server. Requests are recorded in `seen`.
+ * WebSocket upgrades on the same port reach the emitter's WebSocket transport.
  */
 export async function serveEmitter(
   kind: HandlerKind,
   emitter: AnyEmitter,
   port = 0,
   seen: SeenRequest[] = [],
+): Promise<Served> {
+  const served = await serveHttp(kind, emitter, port, seen)
+  // STAND-IN until @tidings/server has `emitter.upgrade`; then this line becomes
+  // `served.server.on('upgrade', (req, socket, head) => emitter.upgrade(req, socket, head))`.
+  served.server.on(
+    'upgrade',
+    createWsStandIn(() => served.url),
+  )
+  return served
+}
+
+async function serveHttp(
+  kind: HandlerKind,
+  emitter: AnyEmitter,
+  port: number,
+  seen: SeenRequest[],
 ): Promise<Served> {
   if (kind === 'node') {
     const server = http.createServer((req, res) => {
