@@ -94,7 +94,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       '  its own code (SSE only)',
       await part(app('@tidings/client/sse'), ['zod', '@tidings/schema', 'eventemitter3']),
     ],
-    ['  eventemitter3', await part(`export { EventEmitter } from 'eventemitter3'`)],
+    ['  eventemitter3, alone', await part(`export { EventEmitter } from 'eventemitter3'`)],
+    [
+      '  the SSE-only client without eventemitter3 (its share is the difference)',
+      await part(app('@tidings/client/sse'), ['zod', 'eventemitter3']),
+    ],
     ['  the parser (createParser)', await part(`export { createParser } from '@tidings/schema'`)],
     [
       '  the other schema parts it uses',
