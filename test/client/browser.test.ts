@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url'
+import { defineEvents } from '@tidings/schema'
 import { createEmitter } from '@tidings/server'
 import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { launchChromium } from '../support/chromium.js'
-import { events } from './fixtures/browser-app.js'
 import { type Served, serveNode } from './support.js'
 
 type PageState = {
@@ -15,6 +16,13 @@ type PageState = {
 declare const tidings: PageState
 declare const client: { readonly lastEventId: string | undefined }
 declare const workerErrors: string[]
+
+// The contract of fixtures/browser-app.ts, not imported from it: importing the fixture
+// would start a client in this process.
+const events = defineEvents({
+  'server-time': z.object({ time: z.number() }),
+  stamped: z.object({ at: z.string().transform((s) => new Date(s)) }),
+})
 
 describe('in headless Chromium', () => {
   const emitter = createEmitter(events, { retryMs: 10 })
