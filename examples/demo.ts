@@ -183,6 +183,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       else res.destroy()
     })
   })
+  // The chat's client falls back to a WebSocket where a proxy buffers SSE.
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://localhost').pathname === '/chat/events') {
+      chat.handleUpgrade(req, socket, head)
+    } else socket.destroy()
+  })
 
   const host = options.host ?? '127.0.0.1'
   const wanted = options.port ?? 3000

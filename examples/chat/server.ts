@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { validatePayload } from '@tidings/schema'
 import { createEmitter, type EventStore, HttpError } from '@tidings/server'
 import {
@@ -43,6 +44,11 @@ export interface ChatAppOptions {
 export interface ChatApp {
   /** `GET …/events`: the SSE stream of the lobby (needs `?nick=` or a `nick` cookie). */
   handleEvents(req: IncomingMessage, res: ServerResponse): void
+  /**
+   * The same stream over a WebSocket (a Node server's `upgrade` event), which
+   * the page's client falls back to where SSE is blocked.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
   /** `POST …/messages` with `{ "text": "…" }`: validates, rate-limits, emits. */
   handleMessages(req: IncomingMessage, res: ServerResponse): Promise<void>
   /** `GET …/online`: who is online now, as an {@link OnlineSnapshot}. */
@@ -191,6 +197,10 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   })
 
   return {
+    handleUpgrade(req, socket, head) {
+      void emitter.upgrade(req, socket, head)
+    },
+
     handleEvents(req, res) {
       const nick = nicknameOf(req.url, req.headers.cookie)
       if (nick !== undefined) {

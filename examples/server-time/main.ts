@@ -1,4 +1,6 @@
-import { createClient } from '@tidings/client'
+// The SSE-only entry: the clock needs no WebSocket fallback, and leaving it out
+// keeps the page's JavaScript under 12 KB (the chat shows the full client).
+import { createClient } from '@tidings/client/sse'
 import { renderStatus } from '../shared/status.js'
 import { clockEvents } from './contract.js'
 

@@ -1,11 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createClient, type GapInfo } from '@tidings/client'
+import { createClient, type GapInfo, isResponseError } from '@tidings/client'
 import { defineEvents } from '@tidings/schema'
 import { createEmitter, HttpError } from '@tidings/server'
 import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
 import { z } from 'zod'
 import { freePort } from '../support/net.js'
-import { HANDLERS, random, type Served, serveEmitter, until } from './support.js'
+import {
+  HANDLERS,
+  random,
+  type SeenRequest,
+  type Served,
+  serveEmitter,
+  TRANSPORTS,
+  until,
+} from './support.js'
 
 const events = defineEvents({
   tick: z.object({ n: z.number().int() }),
@@ -17,7 +26,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-describe.each(HANDLERS)('against a real @tidings/server (%s handler)', (kind) => {
+// Every scenario through both handlers and over both transports: reconnect, resume,
+// dedupe, gap, errors and status must not depend on either.
+const MATRIX = HANDLERS.flatMap((kind) => TRANSPORTS.map((transport) => [kind, transport] as const))
+
+describe.each(MATRIX)('against a real @tidings/server (%s handler, %s)', (kind, transport) => {
+  const via = { transport, WebSocket }
+
   it('delivers thousands of events exactly once and in order while connections are cut at random', async () => {
     const TOTAL = 3000
     const seed = Math.floor(Math.random() * 2 ** 31)
@@ -33,6 +48,7 @@ describe.each(HANDLERS)('against a real @tidings/server (%s handler)', (kind) =>
     )
 
     const client = createClient(events, `${served.url}/events`, {
+      ...via,
       reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
     })
     cleanups.push(() => client.close())
@@ -49,6 +65,7 @@ describe.each(HANDLERS)('against a real @tidings/server (%s handler)', (kind) =>
       if (status.state === 'reconnecting') reconnects++
     })
     await until(() => client.status.state === 'open', 'the first connection')
+    expect(client.status).toEqual({ state: 'open', transport })
 
     let kills = 0
     for (let n = 1; n <= TOTAL; ) {
@@ -74,6 +91,7 @@ describe.each(HANDLERS)('against a real @tidings/server (%s handler)', (kind) =>
     const first = createEmitter(events, { retryMs: 10 })
     let served: Served = await serveEmitter(kind, first, port)
     const client = createClient(events, `${served.url}/events`, {
+      ...via,
       reconnect: { initialDelayMs: 5, maxDelayMs: 50 },
     })
     cleanups.push(() => client.close())
@@ -112,6 +130,7 @@ describe.each(HANDLERS)('against a real @tidings/server (%s handler)', (kind) =>
       () => emitter.close(),
     )
     const client = createClient(events, `${served.url}/events`, {
+      ...via,
       topics: ['room:a', 'user.42'],
       reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
     })
@@ -150,6 +169,7 @@ describe.each(HANDLERS)('against a real @tidings/server (%s handler)', (kind) =>
     let token = 'token-1'
     const statuses: number[] = []
     const client = createClient(events, `${served.url}/events`, {
+      ...via,
       headers: () => ({ authorization: `Bearer ${token}` }),
       reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
       onHttpError: (error) => {
@@ -174,15 +194,43 @@ describe.each(HANDLERS)('against a real @tidings/server (%s handler)', (kind) =>
     expect(notes).toEqual(['one', 'two'])
   })
 
-  it('resumes from the bookmark when it was dropped before any event', async () => {
-    const emitter = createEmitter(events, { retryMs: 10 })
-    emitter.emit('note', { text: 'old' })
+  it('reports a refusal as a ResponseError and closes with reason fatal-status', async () => {
+    const emitter = createEmitter(events, {
+      authorize: () => {
+        throw new HttpError('forbidden', 'Not for you.')
+      },
+    })
     const served = await serveEmitter(kind, emitter)
     cleanups.push(
       () => served.close(),
       () => emitter.close(),
     )
+    const client = createClient(events, `${served.url}/events`, via)
+    cleanups.push(() => client.close())
+    const statuses: string[] = []
+    client.on('tidings:status', (status) => statuses.push(status.state))
+    await until(() => client.status.state === 'closed', 'the refusal')
+    const { status } = client
+    expect(status).toMatchObject({
+      state: 'closed',
+      reason: 'fatal-status',
+      error: { name: 'ResponseError', code: 'http_status', status: 403, willRetry: false },
+    })
+    expect(isResponseError(status.state === 'closed' && status.error)).toBe(true)
+    expect(statuses).toEqual(['connecting', 'closed'])
+  })
+
+  it('resumes from the bookmark when it was dropped before any event, with the query parameter', async () => {
+    const emitter = createEmitter(events, { retryMs: 10 })
+    emitter.emit('note', { text: 'old' })
+    const seen: SeenRequest[] = []
+    const served = await serveEmitter(kind, emitter, 0, seen)
+    cleanups.push(
+      () => served.close(),
+      () => emitter.close(),
+    )
     const client = createClient(events, `${served.url}/events`, {
+      ...via,
       reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
     })
     cleanups.push(() => client.close())
@@ -196,5 +244,12 @@ describe.each(HANDLERS)('against a real @tidings/server (%s handler)', (kind) =>
     await until(() => notes.length === 1, 'the event emitted while away')
     expect(notes).toEqual(['while away'])
     expect(bookmark?.endsWith('-1')).toBe(true)
+    // No Last-Event-ID header: a cross-origin reconnect needs no CORS preflight.
+    expect(
+      seen.slice(0, 2).map((r) => [r.url.searchParams.get('lastEventId'), r.lastEventIdHeader]),
+    ).toEqual([
+      [null, null],
+      [bookmark, null],
+    ])
   })
 })

@@ -9,10 +9,14 @@ import type { Emitter } from '@tidings/server'
 export const HANDLERS = ['node', 'fetch'] as const
 export type HandlerKind = (typeof HANDLERS)[number]
 
+/** The two transports a client reads a stream over: client scenarios run over both. */
+export const TRANSPORTS = ['sse', 'websocket'] as const
+
 // biome-ignore lint/suspicious/noExplicitAny: tests serve emitters of any contract and principal
 type AnyEmitter = Emitter<any, any, any>
 
 export interface Served {
+  readonly server: http.Server
   readonly url: string
   readonly port: number
   /** Open sockets, to cut connections at will. */
@@ -34,6 +38,7 @@ function track(server: http.Server, port: number): Served {
     return count
   }
   return {
+    server,
     url: `http://127.0.0.1:${port}`,
     port,
     sockets,
@@ -52,22 +57,59 @@ const listen = (server: http.Server, port: number) =>
     server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port))
   })
 
+/** A request as the server saw it: its URL (path and query) and its Last-Event-ID header. */
+export interface SeenRequest {
+  readonly url: URL
+  readonly lastEventIdHeader: string | null
+}
+
 /**
  * Serves an emitter on 127.0.0.1 (port 0: any free one) through the Node handler,
- * or the Fetch handler via @hono/node-server.
+ * or the Fetch handler via @hono/node-server. Requests are recorded in `seen`.
+ * WebSocket upgrades on the same port reach the emitter's WebSocket transport.
  */
 export async function serveEmitter(
   kind: HandlerKind,
   emitter: AnyEmitter,
   port = 0,
+  seen: SeenRequest[] = [],
+): Promise<Served> {
+  const served = await serveHttp(kind, emitter, port, seen)
+  served.server.on('upgrade', (req, socket, head) => {
+    seen.push({
+      url: new URL(req.url ?? '/', 'http://127.0.0.1'),
+      lastEventIdHeader: (req.headers['last-event-id'] as string | undefined) ?? null,
+    })
+    void emitter.upgrade(req, socket, head)
+  })
+  return served
+}
+
+async function serveHttp(
+  kind: HandlerKind,
+  emitter: AnyEmitter,
+  port: number,
+  seen: SeenRequest[],
 ): Promise<Served> {
   if (kind === 'node') {
-    const server = http.createServer((req, res) => void emitter.handle(req, res))
+    const server = http.createServer((req, res) => {
+      seen.push({
+        url: new URL(req.url ?? '/', 'http://127.0.0.1'),
+        lastEventIdHeader: (req.headers['last-event-id'] as string | undefined) ?? null,
+      })
+      void emitter.handle(req, res)
+    })
     const bound = await listen(server, port)
     return track(server, bound)
   }
   const server = serve({
-    fetch: (request: Request) => emitter.fetch(request),
+    fetch: (request: Request) => {
+      seen.push({
+        url: new URL(request.url),
+        lastEventIdHeader: request.headers.get('last-event-id'),
+      })
+      return emitter.fetch(request)
+    },
     port,
     hostname: '127.0.0.1',
   }) as http.Server

@@ -64,6 +64,8 @@ export function createPrinter(options: PrinterOptions): (record: TailRecord, at?
         )}`
       case 'duplicate':
         return `${tag('duplicate')} ${c.dim(`${record.event} ${record.id} (repeated by the replay, skipped)`)}`
+      case 'transport':
+        return `${tag('transport', c.yellow)} ${c.yellow(`now ${record.transport} (${record.reason})`)}`
       case 'gap':
         return `${tag('gap', c.red)} ${c.red(
           `${record.reason}: events after ${record.lastEventId || '(none)'} may have been missed`,

@@ -7,7 +7,10 @@ export type TailRecord =
   | {
       readonly type: 'connecting'
       readonly url: string
-      /** The `Last-Event-ID` header the request carries (a resume). */
+      /**
+       * The `Last-Event-ID` header the request carries: a resume of a stream that is
+       * not Tidings (a Tidings stream resumes with `?lastEventId=`, seen in `url`).
+       */
       readonly lastEventId?: string
     }
   /** The server answered with an event stream. */
@@ -47,6 +50,8 @@ export type TailRecord =
   | { readonly type: 'silent'; readonly sinceLastByteMs: number; readonly heartbeatMs: number }
   /** An event a replay repeated; the client skipped it. */
   | { readonly type: 'duplicate'; readonly event: string; readonly id: string }
+  /** The client changed transport (SSE could not connect, or stayed silent: a buffering proxy). */
+  | { readonly type: 'transport'; readonly transport: string; readonly reason: string }
   /** The server could not resume: events after `lastEventId` may have been missed. */
   | { readonly type: 'gap'; readonly reason: string; readonly lastEventId: string }
   /** The stream ended or failed; the next attempt starts in `delayMs`. */

@@ -43,7 +43,7 @@ describe('tidings tail against a Tidings server', () => {
     const missed = emitter.to('orders').emit('order:placed', { id: 'o2', total: 5 })
     await run.waitFor(/\[reconnecting\] attempt 1 in \d+\.\d s: ConnectionError/, 'err')
     await run.waitFor(
-      new RegExp(`\\[connecting\\] ${server.url}/events\\?topic=orders Last-Event-ID: ${last}$`),
+      new RegExp(`\\[connecting\\] ${server.url}/events\\?topic=orders&lastEventId=${last}$`),
       'err',
     )
     await run.waitFor(new RegExp(`  order:placed  ${missed}  \\{"id":"o2","total":5\\}$`))
@@ -79,7 +79,7 @@ describe('tidings tail against a Tidings server', () => {
 
   it('shows the gap when the server cannot resume from --last-event-id', async () => {
     const run = runPiped(['tail', `${server.url}/events`, '--last-event-id', 'zz0000000000-5'])
-    await run.waitFor(/\[connecting\] .* Last-Event-ID: zz0000000000-5$/, 'err')
+    await run.waitFor(/\[connecting\] .*\?lastEventId=zz0000000000-5$/, 'err')
     await run.waitFor(
       /\[gap\] other-epoch: events after zz0000000000-5 may have been missed$/,
       'err',

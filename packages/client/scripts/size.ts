@@ -1,7 +1,9 @@
 /**
  * Measures what `@tidings/client` costs a browser bundle: minified (esbuild), then
  * gzipped (level 9) and brotli-compressed (quality 11, what size-limit reports by
- * default), the validator library (zod) left out.
+ * default), the validator library (zod) left out. Two ways to ship it: the SSE-only
+ * client (`import { createClient } from '@tidings/client/sse'`) and the client with
+ * the WebSocket transport (`from '@tidings/client'`, `transport: 'auto'`).
  *
  *   npx tsx packages/client/scripts/size.ts          # the client
  *   npx tsx packages/client/scripts/size.ts --peers  # and the peers, for comparison
@@ -13,7 +15,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
-const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url))
+const app = (from: string): string => `export { createClient } from '${from}'`
 
 /** Byte counts of one bundle: minified, then compressed. */
 export interface Size {
@@ -22,15 +24,9 @@ export interface Size {
   readonly brotli: number
 }
 
-async function measure(options: {
-  contents?: string
-  entry?: string
-  external: string[]
-}): Promise<Size> {
+async function measure(options: { contents: string; external: string[] }): Promise<Size> {
   const result = await build({
-    ...(options.entry
-      ? { entryPoints: [options.entry] }
-      : { stdin: { contents: options.contents ?? '', resolveDir: root, loader: 'ts' } }),
+    stdin: { contents: options.contents, resolveDir: root, loader: 'ts' },
     bundle: true,
     minify: true,
     format: 'esm',
@@ -50,12 +46,33 @@ async function measure(options: {
   }
 }
 
-/** The whole client as an app ships it: its code and the parts of @tidings/schema it uses. */
-export const measureClient = (): Promise<Size> => measure({ entry, external: ['zod'] })
+/**
+ * The client with the WebSocket transport as an app ships it (`createClient` from
+ * `@tidings/client`): its code, eventemitter3 and the parts of @tidings/schema it uses.
+ */
+export const measureClient = (): Promise<Size> =>
+  measure({ contents: app('@tidings/client'), external: ['zod'] })
 
-/** The client's own code (packages/client/src), @tidings/schema left out. */
-export const measureOwnCode = (): Promise<Size> =>
-  measure({ entry, external: ['zod', '@tidings/schema'] })
+/** The SSE-only client as an app ships it (`createClient` from `@tidings/client/sse`). */
+export const measureSseClient = (): Promise<Size> =>
+  measure({ contents: app('@tidings/client/sse'), external: ['zod'] })
+
+/** The bundle's code, minified: to check what an SSE-only app leaves out. */
+export async function bundleText(from: string): Promise<string> {
+  const result = await build({
+    stdin: { contents: app(from), resolveDir: root, loader: 'ts' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['@tidings/source'],
+    external: ['zod'],
+    write: false,
+    logLevel: 'silent',
+  })
+  return result.outputFiles[0]?.text ?? ''
+}
 
 /** The same measure for the libraries a team would otherwise reach for. */
 export const PEERS: Record<string, string> = {
@@ -71,8 +88,17 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   // The parts, each bundled alone (so they overlap a little): where the bytes go.
   const part = (contents: string, external: string[] = ['zod']) => measure({ contents, external })
   const rows: Array<[string, Size]> = [
-    ['@tidings/client (what an app ships)', await measureClient()],
-    ['  its own code (packages/client/src)', await measureOwnCode()],
+    ['@tidings/client/sse (SSE only, what an app ships)', await measureSseClient()],
+    ['@tidings/client (with WebSocket, what an app ships)', await measureClient()],
+    [
+      '  its own code (SSE only)',
+      await part(app('@tidings/client/sse'), ['zod', '@tidings/schema', 'eventemitter3']),
+    ],
+    ['  eventemitter3, alone', await part(`export { EventEmitter } from 'eventemitter3'`)],
+    [
+      '  the SSE-only client without eventemitter3 (its share is the difference)',
+      await part(app('@tidings/client/sse'), ['zod', 'eventemitter3']),
+    ],
     ['  the parser (createParser)', await part(`export { createParser } from '@tidings/schema'`)],
     [
       '  the other schema parts it uses',

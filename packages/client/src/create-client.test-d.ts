@@ -1,15 +1,18 @@
 import { defineEvents, type GapInfo } from '@tidings/schema'
 import * as v from 'valibot'
 import { describe, expectTypeOf, it } from 'vitest'
+import { WebSocket as WsWebSocket } from 'ws'
 import { z } from 'zod'
 import {
   type Client,
   type ClientError,
   type ClientStatus,
+  type CloseReason,
   createClient,
   type EventMeta,
   type FetchLike,
 } from './index.js'
+import { createClient as createSseClient, type SseClientOptions } from './sse.js'
 
 const events = defineEvents({
   'server-time': z.object({ time: z.number() }),
@@ -49,7 +52,29 @@ describe('client types', () => {
       expectTypeOf(status.attempt).toEqualTypeOf<number>()
       expectTypeOf(status.delayMs).toEqualTypeOf<number>()
     }
+    if (status.state === 'closed') {
+      expectTypeOf(status.reason).toEqualTypeOf<
+        'close' | 'signal' | 'no-content' | 'fatal-status' | 'fatal-error' | 'ended'
+      >()
+      expectTypeOf(status.reason).toEqualTypeOf<CloseReason>()
+      expectTypeOf(status.error).toEqualTypeOf<ClientError | undefined>()
+    }
     expectTypeOf(client.lastEventId).toEqualTypeOf<string | undefined>()
+  })
+
+  it('accepts exactly the contract names and the lifecycle names, spelled out', () => {
+    type Names =
+      | 'server-time'
+      | 'stamped'
+      | 'ping'
+      | 'tidings:status'
+      | 'tidings:error'
+      | 'tidings:gap'
+    expectTypeOf(client.on).parameter(0).toEqualTypeOf<Names>()
+    expectTypeOf(client.once).parameter(0).toEqualTypeOf<Names>()
+    expectTypeOf(client.off).parameter(0).toEqualTypeOf<Names>()
+    // @ts-expect-error a misspelled name: the error lists the valid ones (event-names.test.ts)
+    client.on('server-tme', () => {})
   })
 
   it('rejects unknown names, wrong payload types and reserved names outside the three', () => {
@@ -71,5 +96,30 @@ describe('client types', () => {
       onHttpError: async (error) => (error.status === 401 ? 'retry' : undefined),
       reconnect: { maxAttempts: Number.POSITIVE_INFINITY },
     })
+  })
+
+  it('accepts the platform WebSocket and the ws class, and names the transport when open', () => {
+    createClient(events, '/events', { transport: 'websocket', WebSocket: WsWebSocket })
+    createClient(events, '/events', { transport: 'auto', WebSocket: globalThis.WebSocket })
+    // @ts-expect-error not a transport
+    createClient(events, '/events', { transport: 'polling' })
+    const status = client.status
+    if (status.state === 'open') expectTypeOf(status.transport).toEqualTypeOf<'sse' | 'websocket'>()
+  })
+
+  it('types listenerCount and removeAllListeners by name', () => {
+    expectTypeOf(client.listenerCount('server-time')).toEqualTypeOf<number>()
+    client.removeAllListeners('tidings:gap')
+    client.removeAllListeners()
+    // @ts-expect-error not an event of the contract
+    client.listenerCount('nope')
+  })
+
+  it('gives the SSE-only entry the same client, without the transport options', () => {
+    const sseOnly = createSseClient(events, '/events', { topics: ['a'] })
+    expectTypeOf(sseOnly).toEqualTypeOf<Client<typeof events>>()
+    expectTypeOf<SseClientOptions>().not.toHaveProperty('transport')
+    // @ts-expect-error the SSE-only client has no WebSocket transport
+    createSseClient(events, '/events', { transport: 'websocket' })
   })
 })

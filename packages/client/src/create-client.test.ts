@@ -23,7 +23,7 @@ import {
   type DebugInfo,
   type FetchLike,
   type GapInfo,
-  HttpError,
+  ResponseError,
 } from './index.js'
 
 const fake = createFakeServer()
@@ -62,6 +62,19 @@ function open(options: ClientOptions = {}) {
 }
 
 const states = (statuses: ClientStatus[]) => statuses.map((s) => s.state)
+/**
+ * The id each connection resumed from: in the `lastEventId` query parameter (a
+ * Tidings stream), or in the Last-Event-ID header (marked `header:`, as its UTF-8
+ * bytes decoded), never both.
+ */
+const sentIds = () =>
+  fake.seen.map((s) => {
+    const query = s.url.searchParams.get('lastEventId')
+    const header = s.headers.get('last-event-id')
+    if (header === null) return query
+    const text = new TextDecoder().decode(Uint8Array.from(header, (c) => c.charCodeAt(0)))
+    return query === null ? `header:${text}` : 'both'
+  })
 const fakeTimers = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
 
 describe('connecting and receiving', () => {
@@ -186,10 +199,10 @@ describe('options', () => {
     await until(() => client.status.state === 'closed')
     expect(calls).toEqual([
       [
-        `${URL_}?topic=a`,
+        `${URL_}?topic=a&lastEventId=e1-3`,
         {
           method: 'GET',
-          headers: { accept: 'text/event-stream', 'last-event-id': 'e1-3' },
+          headers: { accept: 'text/event-stream' },
           signal: expect.any(AbortSignal),
           cache: 'no-store',
           credentials: 'include',
@@ -263,6 +276,40 @@ describe('listeners', () => {
   })
 })
 
+describe('transport option', () => {
+  it('refuses transport websocket where there is no WebSocket, and reads SSE otherwise', async () => {
+    expect(typeof (globalThis as { WebSocket?: unknown }).WebSocket).toBe('undefined')
+    expect(() => createClient(events, URL_, { transport: 'websocket' })).toThrow(
+      /pass the WebSocket option/,
+    )
+    // 'auto' without a WebSocket is SSE.
+    fake.serve(stream(sse(HELLO)))
+    const { client } = open()
+    await until(() => client.status.state === 'open')
+    expect(client.status).toEqual({ state: 'open', transport: 'sse' })
+  })
+})
+
+describe('listener housekeeping', () => {
+  it('counts handlers and removes those of one name or all, keeping onDebug', async () => {
+    const debug: DebugInfo[] = []
+    const body = sse(HELLO)
+    fake.serve(stream(body))
+    const { client, times } = open({ onDebug: (info) => debug.push(info) })
+    const extra: number[] = []
+    client.on('server-time', ({ time }) => extra.push(time))
+    expect(client.listenerCount('server-time')).toBe(2)
+    expect(client.listenerCount('tidings:gap')).toBe(1)
+    client.removeAllListeners('server-time')
+    expect(client.listenerCount('server-time')).toBe(0)
+    client.removeAllListeners()
+    expect(client.listenerCount('tidings:status')).toBe(0)
+    body.push(time('e1-1', 1) + ev('e1-2', 'unknown', 1))
+    await until(() => debug.length === 1)
+    expect([times, extra]).toEqual([[], []])
+  })
+})
+
 describe('status, content type and retry branches', () => {
   it('accepts text/event-stream with parameters, in any case', async () => {
     fake.serve(stream(sse(HELLO), { 'content-type': 'Text/Event-Stream ; charset=UTF-8' }))
@@ -278,10 +325,10 @@ describe('status, content type and retry branches', () => {
     fake.serve(stream(sse(HELLO), type === undefined ? {} : { 'content-type': type }))
     const { client, errors, statuses } = open()
     await until(() => client.status.state === 'closed')
-    const error = errors[0] as HttpError
-    expect(error).toBeInstanceOf(HttpError)
+    const error = errors[0] as ResponseError
+    expect(error).toBeInstanceOf(ResponseError)
     expect(error).toMatchObject({ code: 'content_type', status: 200, willRetry: false })
-    expect(statuses.at(-1)).toEqual({ state: 'closed', error })
+    expect(statuses.at(-1)).toEqual({ state: 'closed', reason: 'fatal-status', error })
     expect(fake.seen).toHaveLength(1)
   })
 
@@ -302,7 +349,7 @@ describe('status, content type and retry branches', () => {
     const { client, errors } = open()
     await until(() => client.status.state === 'closed')
     expect(errors[0]).toMatchObject({
-      name: 'HttpError',
+      name: 'ResponseError',
       code: 'http_status',
       status: code,
       willRetry: false,
@@ -355,7 +402,7 @@ describe('status, content type and retry branches', () => {
     expect(errors[1]).toMatchObject({ code: 'network', willRetry: true })
     await vi.advanceTimersByTimeAsync(100)
     await until(() => fake.seen.length === 3)
-    expect(fake.seen[2]?.headers.get('last-event-id')).toBe('e1-1')
+    expect(sentIds()).toEqual([null, null, 'e1-1'])
   })
 
   it('gives up after maxAttempts failures in a row', async () => {
@@ -369,12 +416,14 @@ describe('status, content type and retry branches', () => {
     await until(() => errors.length === 2)
     await vi.advanceTimersByTimeAsync(20)
     await until(() => client.status.state === 'closed')
-    expect(errors.map((e) => [(e as HttpError).status, (e as HttpError).willRetry])).toEqual([
+    expect(
+      errors.map((e) => [(e as ResponseError).status, (e as ResponseError).willRetry]),
+    ).toEqual([
       [500, true],
       [502, true],
       [503, false],
     ])
-    expect(statuses.at(-1)).toEqual({ state: 'closed', error: errors[2] })
+    expect(statuses.at(-1)).toEqual({ state: 'closed', reason: 'fatal-status', error: errors[2] })
     expect(vi.getTimerCount()).toBe(0)
   })
 })
@@ -427,13 +476,53 @@ describe('backoff', () => {
   })
 })
 
+describe('delays past what a timer can hold', () => {
+  // setTimeout takes a signed 32-bit delay: anything longer fires after ~1 ms.
+  const MAX = 2 ** 31 - 1
+  const ended = (text: string) => {
+    const body = sse(text)
+    body.end()
+    return body
+  }
+
+  it.each([
+    ['retry: of 2^31 ms', [stream(ended('retry:2147483648\n\n'))]],
+    ['Retry-After past 24.8 days', [status(503, { 'retry-after': '2200000' })]],
+    [
+      'Retry-After as a far date',
+      [status(503, { 'retry-after': 'Fri, 01 Jan 2200 00:00:00 GMT' })],
+    ],
+  ])('waits at most 2^31-1 ms, not ~1 ms, for a %s', async (_, responders) => {
+    fakeTimers()
+    fake.serve(...responders)
+    const { statuses } = open({ reconnect: { jitter: 0 } })
+    await until(() => statuses.at(-1)?.state === 'reconnecting')
+    expect(statuses.at(-1)).toEqual({ state: 'reconnecting', attempt: 1, delayMs: MAX })
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(fake.seen).toHaveLength(1)
+  })
+
+  it('arms the idle timer for the longest a timer can wait on a huge heartbeat, not 1 ms over and over', async () => {
+    fakeTimers()
+    fake.serve(stream(sse(': tidings heartbeat=9999999999\n\n')))
+    const { client, errors } = open()
+    await until(() => client.status.state === 'open')
+    await flush()
+    const start = Date.now()
+    await vi.advanceTimersToNextTimerAsync()
+    // The idle timer (2 x heartbeat + 5 s) waits the longest a timer can.
+    expect(Date.now() - start).toBe(MAX)
+    expect(errors).toEqual([])
+    expect(client.status.state).toBe('open')
+  })
+})
+
 describe('resume', () => {
   /** Serves `bodies` in turn; returns the Last-Event-ID each connection sent. */
   async function reconnectThrough(bodies: Sse[], options: ClientOptions = {}) {
     fake.serve(...bodies.map((b) => stream(b)))
     return open({ reconnect: { initialDelayMs: 1 }, ...options })
   }
-  const sentIds = () => fake.seen.map((s) => s.headers.get('last-event-id'))
 
   it('sends the last processed id on every reconnect', async () => {
     const first = sse(HELLO, time('e1-1', 1), time('e1-2', 2))
@@ -491,26 +580,111 @@ describe('resume', () => {
     ])
   })
 
-  it('drops an exact repeat of a non-Tidings last id after a reconnect, and nothing else', async () => {
+  it('delivers every event of a stream that never identified itself as Tidings, as the spec does', async () => {
     const numbers = defineEvents({ message: z.number() })
-    // Within a connection an event without an id field carries the previous id: kept.
-    const first = sse('id: abc\ndata: 1\n\n', 'data: 2\n\n')
-    const second = sse('id: abc\ndata: 2\n\n', 'data: 3\n\n', 'id: def\ndata: 4\n\n')
+    const debug: DebugInfo[] = []
+    // Ids shaped like Tidings ids, going back, repeated, or missing: a standard
+    // EventSource delivers each of them, with the last id the stream set.
+    const first = sse(
+      'id: order-1\ndata: 1\n\n',
+      'data: 2\n\n',
+      'id: order-7\ndata: 3\n\n',
+      'id: order-5\ndata: 4\n\n',
+      'id: order-5\ndata: 5\n\n',
+      'id: b-1\ndata: 6\n\n',
+    )
+    const second = sse('id: b-1\ndata: 7\n\n', 'data: 8\n\n', 'id: a-0\ndata: 9\n\n')
+    fake.serve(stream(first), stream(second))
+    const client = createClient(numbers, URL_, {
+      reconnect: { initialDelayMs: 1 },
+      onDebug: (d) => debug.push(d),
+    })
+    clients.push(client as never)
+    const gaps: GapInfo[] = []
+    client.on('tidings:gap', (g) => gaps.push(g))
+    const got: Array<[number, string | undefined]> = []
+    client.on('message', (n, { id }) => got.push([n, id]))
+    await until(() => got.length === 6)
+    first.end()
+    await until(() => got.length === 9)
+    expect(got).toEqual([
+      [1, 'order-1'],
+      [2, 'order-1'],
+      [3, 'order-7'],
+      [4, 'order-5'],
+      [5, 'order-5'],
+      [6, 'b-1'],
+      [7, 'b-1'],
+      [8, 'b-1'],
+      [9, 'a-0'],
+    ])
+    expect(debug).toEqual([])
+    expect(gaps).toEqual([])
+    expect(sentIds()).toEqual([null, 'header:b-1'])
+  })
+
+  it('keeps the last event id across a reconnect: an event without id reports the inherited one', async () => {
+    const numbers = defineEvents({ message: z.number() })
+    const first = sse('id: abc\ndata: 1\n\n')
+    const second = sse('data: 2\n\n', 'id\ndata: 3\n\n')
     fake.serve(stream(first), stream(second))
     const client = createClient(numbers, URL_, { reconnect: { initialDelayMs: 1 } })
     clients.push(client as never)
     const got: Array<[number, string | undefined]> = []
     client.on('message', (n, { id }) => got.push([n, id]))
-    await until(() => got.length === 2)
+    await until(() => got.length === 1)
     first.end()
-    await until(() => got.length === 4)
+    await until(() => got.length === 3)
+    // As EventSource: the id survives the reconnect until the stream clears it.
     expect(got).toEqual([
       [1, 'abc'],
       [2, 'abc'],
-      [3, 'abc'],
-      [4, 'def'],
+      [3, undefined],
     ])
-    expect(sentIds()).toEqual([null, 'abc'])
+    expect(sentIds()).toEqual([null, 'header:abc'])
+    expect(client.lastEventId).toBeUndefined()
+  })
+
+  it('sends the lastEventId option in the query when it is a Tidings id, else in the header', async () => {
+    fake.serve(status(204), status(204))
+    const tidingsId = open({ lastEventId: 'e1-7' })
+    await until(() => tidingsId.client.status.state === 'closed')
+    const other = open({ lastEventId: 'order 7' })
+    await until(() => other.client.status.state === 'closed')
+    expect(sentIds()).toEqual(['e1-7', 'header:order 7'])
+  })
+
+  it('sends Last-Event-ID as UTF-8 bytes, in and outside the Latin-1 range', async () => {
+    const numbers = defineEvents({ message: z.number() })
+    const first = sse('id: caf\u00e9\ndata: 1\n\n')
+    const second = sse('id: \u65e5\u672c-\ud83d\ude00\ndata: 2\n\n')
+    fake.serve(stream(first), stream(second), stream(sse()))
+    const client = createClient(numbers, URL_, { reconnect: { initialDelayMs: 1 } })
+    clients.push(client as never)
+    const errors: ClientError[] = []
+    client.on('tidings:error', (e) => errors.push(e))
+    const got: number[] = []
+    client.on('message', (n) => got.push(n))
+    await until(() => got.length === 1)
+    first.end()
+    await until(() => got.length === 2)
+    second.end()
+    await until(() => fake.seen.length === 3)
+    expect(sentIds()).toEqual([null, 'header:caf\u00e9', 'header:\u65e5\u672c-\ud83d\ude00'])
+    expect(errors).toEqual([])
+  })
+
+  it('switches to the header when the server stops saying it is Tidings', async () => {
+    const first = sse(HELLO, time('e1-1', 1))
+    const second = sse(time('e1-2', 2))
+    fake.serve(stream(first), stream(second), stream(sse()))
+    const { times } = await reconnectThrough([])
+    await until(() => times.length === 1)
+    first.end()
+    await until(() => times.length === 2)
+    second.end()
+    await until(() => fake.seen.length === 3)
+    expect(sentIds()).toEqual([null, 'e1-1', 'header:e1-2'])
   })
 
   it('reports the server gap, then follows the new position even when it is behind', async () => {
@@ -605,7 +779,7 @@ describe('headers and onHttpError', () => {
     let token = 'old'
     const first = sse(HELLO, time('e1-1', 1))
     fake.serve(stream(first), status(401), stream(sse(HELLO, time('e1-2', 2))))
-    const onHttpError = vi.fn(async (error: HttpError) => {
+    const onHttpError = vi.fn(async (error: ResponseError) => {
       if (error.status !== 401) return undefined
       token = 'new'
       return 'retry' as const
@@ -618,15 +792,10 @@ describe('headers and onHttpError', () => {
     await until(() => times.length === 1)
     first.end()
     await until(() => times.length === 2)
-    expect(onHttpError).toHaveBeenCalledWith(expect.any(HttpError), { attempt: 2 })
+    expect(onHttpError).toHaveBeenCalledWith(expect.any(ResponseError), { attempt: 2 })
     expect(errors).toEqual([expect.objectContaining({ status: 401, willRetry: true })])
-    expect(
-      fake.seen.map((s) => [s.headers.get('authorization'), s.headers.get('last-event-id')]),
-    ).toEqual([
-      ['old', null],
-      ['old', 'e1-1'],
-      ['new', 'e1-1'],
-    ])
+    expect(fake.seen.map((s) => s.headers.get('authorization'))).toEqual(['old', 'old', 'new'])
+    expect(sentIds()).toEqual([null, 'e1-1', 'e1-1'])
   })
 
   it('lets the hook stop on a status the default would retry', async () => {
@@ -689,6 +858,50 @@ describe('idle timeout', () => {
   })
 })
 
+describe('connect timeout', () => {
+  const never: Parameters<typeof fake.serve>[0] = () => new Promise<Response>(() => {})
+
+  it('gives up on a server that accepts and never answers, then backs off and retries', async () => {
+    fakeTimers()
+    fake.serve(never, stream(sse(HELLO)))
+    const { client, errors, statuses } = open({ reconnect: { jitter: 0, initialDelayMs: 100 } })
+    await until(() => fake.seen.length === 1)
+    await vi.advanceTimersByTimeAsync(19_999)
+    expect(client.status).toEqual({ state: 'connecting' })
+    await vi.advanceTimersByTimeAsync(1)
+    await until(() => errors.length === 1)
+    expect(errors[0]).toBeInstanceOf(ConnectionError)
+    expect(errors[0]).toMatchObject({ code: 'connect_timeout', willRetry: true })
+    expect(fake.seen[0]?.signal.aborted).toBe(true)
+    expect(statuses.at(-1)).toEqual({ state: 'reconnecting', attempt: 1, delayMs: 100 })
+    await vi.advanceTimersByTimeAsync(100)
+    await until(() => client.status.state === 'open')
+  })
+
+  it('counts a headers function that never settles, and can be set or disabled', async () => {
+    fakeTimers()
+    fake.serve(stream(sse(HELLO)))
+    let calls = 0
+    const { client, errors } = open({
+      connectTimeoutMs: 500,
+      reconnect: { jitter: 0, initialDelayMs: 1 },
+      headers: () => (++calls === 1 ? new Promise<Record<string, string>>(() => {}) : {}),
+    })
+    await vi.advanceTimersByTimeAsync(500)
+    await until(() => errors.length === 1)
+    expect(errors[0]).toMatchObject({ code: 'connect_timeout' })
+    await vi.advanceTimersByTimeAsync(1)
+    await until(() => client.status.state === 'open')
+
+    fake.serve(never)
+    const patient = open({ connectTimeoutMs: 0 })
+    await until(() => fake.seen.length === 2)
+    await vi.advanceTimersByTimeAsync(3_600_000)
+    expect(patient.client.status).toEqual({ state: 'connecting' })
+    expect(patient.errors).toEqual([])
+  })
+})
+
 describe('close and signal', () => {
   it('close() aborts the request, clears every timer and reports closed', async () => {
     fakeTimers()
@@ -703,6 +916,26 @@ describe('close and signal', () => {
     expect(states(statuses)).toEqual(['connecting', 'open', 'closed'])
     expect(fake.seen[0]?.signal.aborted).toBe(true)
     expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('says why it closed: close(), a 204, a fatal status, or errors past maxAttempts', async () => {
+    fake.serve(stream(sse(HELLO)), status(204), status(403), () => HttpResponse.error())
+    const closing = open()
+    await until(() => closing.client.status.state === 'open')
+    closing.client.close()
+    const noContent = open()
+    await until(() => noContent.client.status.state === 'closed')
+    const forbidden = open()
+    await until(() => forbidden.client.status.state === 'closed')
+    const failing = open({ reconnect: { maxAttempts: 0 } })
+    await until(() => failing.client.status.state === 'closed')
+    expect([closing, noContent, forbidden, failing].map(({ client }) => client.status)).toEqual([
+      { state: 'closed', reason: 'close' },
+      { state: 'closed', reason: 'no-content' },
+      { state: 'closed', reason: 'fatal-status', error: forbidden.errors[0] },
+      { state: 'closed', reason: 'fatal-error', error: failing.errors[0] },
+    ])
+    expect(failing.errors[0]).toMatchObject({ name: 'ConnectionError', willRetry: false })
   })
 
   it('close() during a reconnect wait clears the wait', async () => {
@@ -742,10 +975,10 @@ describe('close and signal', () => {
     const { client } = open({ signal: controller.signal })
     await until(() => client.status.state === 'open')
     controller.abort()
-    expect(client.status).toEqual({ state: 'closed', error: undefined })
+    expect(client.status).toEqual({ state: 'closed', reason: 'signal' })
 
     const { client: never, statuses } = open({ signal: AbortSignal.abort() })
-    expect(never.status.state).toBe('closed')
+    expect(never.status).toEqual({ state: 'closed', reason: 'signal' })
     await flush()
     expect(fake.seen).toHaveLength(1)
     expect(statuses).toEqual([])

@@ -1,113 +1,21 @@
-import {
-  type AnyContract,
-  createParser,
-  type EventId,
-  type EventName,
-  type EventOutput,
-  GAP_EVENT,
-  type GapInfo,
-  HELLO_COMMENT_PREFIX,
-  hasEvent,
-  type ParsedEvent,
-  parseEventId,
-  REPLAY_PARAM,
-  TOPIC_PARAM,
-  ValidationError,
-  validatePayload,
-} from '@tidings/schema'
-import { type ClientError, ConnectionError, HttpError } from './errors.js'
+import type { AnyContract } from '@tidings/schema'
+import { createAutoTransport } from './auto-transport.js'
+import { assembleClient, type Client } from './client.js'
 import { createFetchTransport } from './fetch-transport.js'
-import { createListeners } from './listeners.js'
-import type { ClientOptions, DebugInfo } from './options.js'
-import { backoffDelay } from './reconnect.js'
-import type { ClientStatus, LifecycleEvents } from './status.js'
-
-/** What a contract event's handler receives beside the payload. */
-export interface EventMeta<TName extends string = string> {
-  /** The event's id (its resume position), if the server sent one. */
-  readonly id: string | undefined
-  /** The event's name. */
-  readonly event: TName
-}
-
-/** Every name `client.on` accepts: the contract's events and the lifecycle events. */
-export type ClientEventName<TContract extends AnyContract> =
-  | EventName<TContract>
-  | keyof LifecycleEvents
-
-/** The handler type for `name`: payload and meta for contract events, one value for lifecycle events. */
-export type ClientHandler<
-  TContract extends AnyContract,
-  TName extends ClientEventName<TContract>,
-> = TName extends keyof LifecycleEvents
-  ? (value: LifecycleEvents[TName]) => void
-  : TName extends EventName<TContract>
-    ? (payload: EventOutput<TContract, TName>, meta: EventMeta<TName>) => void
-    : never
-
-/** A connection to a Tidings (or any SSE) endpoint; see `createClient`. */
-export interface Client<TContract extends AnyContract> {
-  /**
-   * Calls `handler` for every `name` event: a contract event with its validated
-   * payload (the schema's output type) and {@link EventMeta}, or a lifecycle event
-   * (`'tidings:status' | 'tidings:error' | 'tidings:gap'`). A handler that throws
-   * does not stop the stream or the other handlers; its error is rethrown
-   * asynchronously (reported like an uncaught error).
-   * @returns a function that removes this handler
-   * @example
-   * const off = client.on('server-time', ({ time }, { id }) => render(time))
-   */
-  on<TName extends ClientEventName<TContract>>(
-    name: TName,
-    handler: ClientHandler<TContract, TName>,
-  ): () => void
-  /** As {@link Client.on}, for the next `name` event only. */
-  once<TName extends ClientEventName<TContract>>(
-    name: TName,
-    handler: ClientHandler<TContract, TName>,
-  ): () => void
-  /** Removes `handler` from `name` (whether added with `on` or `once`). */
-  off<TName extends ClientEventName<TContract>>(
-    name: TName,
-    handler: ClientHandler<TContract, TName>,
-  ): void
-  /** The current status; changes are also emitted as `'tidings:status'`. */
-  readonly status: ClientStatus
-  /**
-   * The id of the last event processed (or the position a server bookmarked): the
-   * client resumes from it on reconnect. Save it to resume after a page reload
-   * with the `lastEventId` option.
-   */
-  readonly lastEventId: string | undefined
-  /** Closes for good: aborts the request, clears every timer, emits status `closed`. */
-  close(): void
-}
-
-type GlobalLike = {
-  addEventListener?: (type: string, listener: () => void, options: { signal: AbortSignal }) => void
-  document?: GlobalLike & { visibilityState?: string }
-}
-
-// The registry name `onDebug` listens on; no contract name starts with `tidings:`.
-const DEBUG = 'tidings:debug'
-
-// Report an error thrown by application code the way EventTarget does, without
-// stopping the stream: `reportError` where the platform has it (browsers, Deno),
-// else an asynchronous rethrow (Node: an uncaught exception, as for any listener).
-const rethrow = (error: unknown): void => {
-  const { reportError } = globalThis as { reportError?: (error: unknown) => void }
-  if (reportError) reportError(error)
-  else
-    queueMicrotask(() => {
-      throw error
-    })
-}
+import type { ClientOptions, WebSocketConstructorLike } from './options.js'
+import { createWebSocketTransport } from './websocket-transport.js'
 
 /**
  * Connects to an event stream and hands typed, validated events to handlers,
  * through reconnects, without losing or repeating one: it resumes from the last
- * event id it processed (`Last-Event-ID`), drops duplicates a replay may repeat,
- * and reports a gap when the server cannot resume (`'tidings:gap'`).
+ * event id it processed, drops duplicates a replay may repeat, and reports a gap
+ * when the server cannot resume (`'tidings:gap'`).
+ *
+ * Reads the stream over SSE (`fetch`) or a WebSocket carrying the same bytes:
+ * `transport: 'auto'` (the default) starts with SSE and falls back to WebSocket
+ * when SSE cannot get through (see {@link ClientOptions.transport}). An app that
+ * only needs SSE imports `createClient` from `@tidings/client/sse` instead, and
+ * leaves the WebSocket code out of its bundle.
  *
  * Reconnects with exponential backoff and full jitter, never sooner than the
  * server's `retry:`. HTTP 204 closes the client; 5xx, 429 and network errors are
@@ -121,6 +29,8 @@ const rethrow = (error: unknown): void => {
  * heartbeat plus 5 s): the one case where it does not wait out the backoff or the
  * server's `retry:`. It never closes streams of hidden pages.
  *
+ * @throws {TypeError} for `transport: 'websocket'` where there is no `WebSocket`
+ * (Node 20): pass the `WebSocket` option.
  * @example
  * const client = createClient(events, '/events', { topics: ['room:lobby'] })
  * client.on('chat:message', ({ user, text }) => show(user, text))
@@ -132,296 +42,21 @@ export function createClient<TContract extends AnyContract>(
   url: string | URL,
   options: ClientOptions = {},
 ): Client<TContract> {
-  const { reconnect = {}, onHttpError, signal, idleTimeoutMs } = options
-  const listeners = createListeners(rethrow)
-  const transport = createFetchTransport(
+  const { transport: mode = 'auto' } = options
+  const sse = createFetchTransport(
     options.fetch ?? ((input, init) => fetch(input, init)),
     options.credentials,
   )
-  const env = globalThis as GlobalLike
-  const doc = env.document
-
-  const lifetime = new AbortController()
-  let status: ClientStatus = { state: 'connecting' }
-  let lastEventId = options.lastEventId
-  let closed = false
-  let controller: AbortController | undefined
-  let retryTimer: ReturnType<typeof setTimeout> | undefined
-  let idleTimer: ReturnType<typeof setTimeout> | undefined
-  // Consecutive attempts since the last healthy connection.
-  let attempt = 0
-  let wakeNow = false
-  let serverRetry = 0
-  let heartbeat = 0
-  let lastActivity = 0
-  // Per connection: bytes received, the id sent, the dedupe baseline, whether no
-  // event with an id arrived yet, the parser's id.
-  let received = false
-  let sentId: string | undefined
-  let baseline: EventId | undefined
-  let fresh = false
-  let parserId: string | undefined
-
-  const { emit } = listeners
-  const setStatus = (next: ClientStatus): void => {
-    status = next
-    emit('tidings:status', next)
+  const WebSocket =
+    options.WebSocket ??
+    (globalThis as { WebSocket?: WebSocketConstructorLike | undefined }).WebSocket
+  if (mode === 'websocket' && !WebSocket) {
+    throw new TypeError(
+      'transport "websocket" needs a WebSocket, and this runtime has none (Node 20): pass the WebSocket option, e.g. `import { WebSocket } from "ws"`.',
+    )
   }
-  const gap = (info: GapInfo): void => emit(GAP_EVENT, info)
-  const report = (error: unknown): void => emit('tidings:error', error)
-  // Through the listeners, for their error isolation.
-  const debug = (info: DebugInfo): void => emit(DEBUG, info)
-  if (options.onDebug) listeners.on(DEBUG, options.onDebug)
-  const idleTimeout = (): number => idleTimeoutMs ?? (heartbeat && heartbeat * 2 + 5000)
-
-  const onEvent = ({ event, data, id }: ParsedEvent): void => {
-    if (closed) return
-    const previousId = parserId
-    parserId = id
-    if (event === GAP_EVENT) {
-      let info: GapInfo | undefined
-      try {
-        info = JSON.parse(data)
-      } catch {}
-      lastEventId = id ?? lastEventId
-      baseline = id === undefined ? undefined : parseEventId(id)
-      fresh = false
-      gap(
-        typeof info?.reason === 'string' ? info : { reason: 'unknown', lastEventId: sentId ?? '' },
-      )
-      return
-    }
-    if (id !== undefined) {
-      const parsed = parseEventId(id)
-      const repeat = parsed
-        ? baseline?.epoch === parsed.epoch && parsed.seq <= baseline.seq
-        : fresh && id === sentId
-      fresh = false
-      if (repeat) {
-        debug({ type: 'duplicate', event, id })
-        return
-      }
-      if (parsed) {
-        // A new history without the server saying so: never let that pass silently.
-        if (baseline && baseline.epoch !== parsed.epoch) {
-          gap({ reason: 'other-epoch', lastEventId: `${baseline.epoch}-${baseline.seq}` })
-        }
-        baseline = parsed
-      }
-    }
-    // The parser starts each connection without an id, so `undefined` after an id
-    // means the server cleared it with an empty `id:` field.
-    if (id !== undefined || previousId !== undefined) lastEventId = id
-    if (!hasEvent(contract, event)) {
-      debug({ type: 'unknown-event', event, id, data })
-      return
-    }
-    let payload: unknown
-    try {
-      payload = contract.codec.decode(data)
-    } catch (cause) {
-      report(new ValidationError(event, [{ message: `cannot decode data: ${cause}` }], id))
-      return
-    }
-    try {
-      const result = validatePayload(contract, event, payload)
-      if (result.success) emit(event, result.value, { id, event })
-      else report(new ValidationError(event, result.issues, id))
-    } catch (error) {
-      report(error)
-    }
-  }
-
-  const parser = createParser({
-    onEvent,
-    onRetry: (ms) => {
-      serverRetry = ms
-    },
-    onComment: (text) => {
-      if (text.startsWith(HELLO_COMMENT_PREFIX)) {
-        const ms = Number(text.slice(HELLO_COMMENT_PREFIX.length))
-        if (ms > 0) {
-          heartbeat = ms
-          checkIdle()
-        }
-      }
-    },
-    maxLineLength: options.maxLineLength,
-  })
-
-  // One timer per connection, re-armed for the remaining time rather than reset on
-  // every chunk. Date.now() (not a monotonic clock) so that a page frozen in the
-  // background finds its stream stale when it thaws.
-  const checkIdle = (): void => {
-    clearTimeout(idleTimer)
-    const ms = idleTimeout()
-    if (!ms || !controller) return
-    const left = lastActivity + ms - Date.now()
-    if (left > 0) idleTimer = setTimeout(checkIdle, left)
-    else dead(ms)
-  }
-  const dead = (ms: number): void =>
-    controller?.abort(new ConnectionError('idle_timeout', `No data for ${ms} ms`))
-
-  const onData = (chunk: Uint8Array | string): void => {
-    lastActivity = Date.now()
-    received = true
-    // After a size-limit error the parser keeps the rest of the chunk: go on with it.
-    for (let rest = chunk; ; rest = '') {
-      try {
-        parser.feed(rest)
-        break
-      } catch (error) {
-        report(error)
-      }
-    }
-    // A block with an id but no data (a Tidings bookmark) dispatches nothing, yet
-    // moves the resume position: a connection that got only a bookmark resumes from it.
-    const id = parser.lastEventId || undefined
-    if (id !== parserId) lastEventId = parserId = id
-  }
-
-  const buildUrl = (): string => {
-    const query = new URLSearchParams((options.topics ?? []).map((topic) => [TOPIC_PARAM, topic]))
-    // Once a Tidings stream opened, there is a position to resume from (its bookmark).
-    if (options.replay && lastEventId === undefined) query.set(REPLAY_PARAM, `${options.replay}`)
-    const base = String(url)
-    const search = String(query)
-    return search ? `${base}${base.includes('?') ? '&' : '?'}${search}` : base
-  }
-
-  const connect = async (): Promise<void> => {
-    retryTimer = undefined
-    const ctrl = new AbortController()
-    controller = ctrl
-    received = false
-    let error: HttpError | ConnectionError | undefined
-    let stopped = false
-    try {
-      let headers: Record<string, string> | undefined
-      try {
-        headers = typeof options.headers === 'function' ? await options.headers() : options.headers
-      } catch (cause) {
-        throw new ConnectionError('headers', 'The headers function threw', { cause })
-      }
-      if (ctrl.signal.aborted) throw ctrl.signal.reason
-      sentId = lastEventId
-      baseline = sentId === undefined ? undefined : parseEventId(sentId)
-      fresh = true
-      parserId = undefined
-      parser.reset()
-      stopped = !(await transport.connect(
-        { url: buildUrl(), headers, lastEventId: sentId, signal: ctrl.signal },
-        () => {
-          lastActivity = Date.now()
-          setStatus({ state: 'open' })
-          checkIdle()
-        },
-        onData,
-      ))
-    } catch (thrown) {
-      error = thrown as HttpError | ConnectionError
-    }
-    if (ctrl.signal.aborted) {
-      error = ctrl.signal.reason
-      stopped = false
-    }
-    clearTimeout(idleTimer)
-    if (closed || controller !== ctrl) return
-    controller = undefined
-    if (received) attempt = 0
-    if (stopped) return finish()
-    let retry = true
-    let floor = serverRetry
-    if (error instanceof HttpError) {
-      let decision: string | undefined
-      try {
-        decision = (await onHttpError?.(error, { attempt: attempt + 1 })) ?? undefined
-      } catch (hookError) {
-        rethrow(hookError)
-      }
-      if (closed) return
-      retry = decision
-        ? decision === 'retry'
-        : error.code === 'http_status' && (error.status >= 500 || error.status === 429)
-      floor = Math.max(floor, error.retryAfterMs ?? 0)
-    }
-    attempt++
-    // Without `maxAttempts`, forever.
-    retry &&= attempt <= (reconnect.maxAttempts ?? attempt)
-    // `willRetry` is read-only to callers: set here, once the client has decided.
-    if (error) report(Object.assign(error, { willRetry: retry }))
-    if (closed) return
-    if (!retry) return finish(error)
-    const delayMs = wakeNow ? 0 : backoffDelay(reconnect, attempt, floor)
-    wakeNow = false
-    // The timer first: a status handler may close() the client, which must clear it.
-    retryTimer = setTimeout(connect, delayMs)
-    setStatus({ state: 'reconnecting', attempt, delayMs })
-  }
-
-  // The page came back (online, visible): skip the wait, or replace a stream that
-  // has been silent for longer than the server's heartbeat allows.
-  const wake = (): void => {
-    if (retryTimer) {
-      clearTimeout(retryTimer)
-      void connect()
-    } else if (status.state === 'open') {
-      const staleMs = heartbeat ? heartbeat + 5000 : idleTimeout()
-      if (staleMs > 0 && Date.now() - lastActivity > staleMs) {
-        wakeNow = true
-        dead(Date.now() - lastActivity)
-      }
-    }
-  }
-  const onVisibility = (): void => {
-    if (doc?.visibilityState === 'visible') wake()
-  }
-
-  const finish = (error?: ClientError): void => {
-    closed = true
-    clearTimeout(retryTimer)
-    clearTimeout(idleTimer)
-    controller?.abort()
-    controller = undefined
-    lifetime.abort()
-    setStatus({ state: 'closed', error })
-  }
-  const close = (): void => {
-    if (!closed) finish()
-  }
-
-  if (signal?.aborted) finish()
-  else {
-    // Removed together when the client closes.
-    const listening = { signal: lifetime.signal }
-    signal?.addEventListener('abort', close, listening)
-    env.addEventListener?.('online', wake, listening)
-    doc?.addEventListener?.('visibilitychange', onVisibility, listening)
-    // Start after the caller's synchronous `on(...)` calls, so they see `connecting`.
-    queueMicrotask(() => {
-      if (closed) return
-      setStatus(status)
-      void connect()
-    })
-  }
-
-  return {
-    on(name, handler) {
-      listeners.on(name, handler)
-      return () => listeners.off(name, handler)
-    },
-    once(name, handler) {
-      listeners.on(name, handler, true)
-      return () => listeners.off(name, handler)
-    },
-    off: listeners.off,
-    get status() {
-      return status
-    },
-    get lastEventId() {
-      return lastEventId
-    },
-    close,
-  }
+  const ws = WebSocket && createWebSocketTransport(WebSocket)
+  return assembleClient(contract, url, options, (debug) =>
+    mode === 'sse' || !ws ? sse : mode === 'websocket' ? ws : createAutoTransport(sse, ws, debug),
+  )
 }

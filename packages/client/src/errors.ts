@@ -1,5 +1,6 @@
 import {
   type ContractError,
+  isTidingsError,
   type ParseError,
   TidingsError,
   type ValidationError,
@@ -10,13 +11,14 @@ export type ClientErrorCode =
   | 'http_status'
   | 'content_type'
   | 'network'
+  | 'connect_timeout'
   | 'idle_timeout'
   | 'headers'
 
 /**
  * The server answered, but not with an event stream: a status other than 200
- * (`code: 'http_status'`), or a 200 whose `Content-Type` is not
- * `text/event-stream` (`code: 'content_type'`).
+ * (`code: 'http_status'`; over WebSocket, a close code `4000 + status`), or a 200
+ * whose `Content-Type` is not `text/event-stream` (`code: 'content_type'`).
  *
  * By default 5xx and 429 are retried with backoff and everything else is fatal;
  * the `onHttpError` option can decide otherwise (for example refresh a token on 401).
@@ -26,11 +28,11 @@ export type ClientErrorCode =
  *
  * @example
  * client.on('tidings:error', (error) => {
- *   if (error instanceof HttpError && error.status === 403) showForbidden()
+ *   if (error instanceof ResponseError && error.status === 403) showForbidden()
  * })
  */
-export class HttpError extends TidingsError<'http_status' | 'content_type'> {
-  override name = 'HttpError'
+export class ResponseError extends TidingsError<'http_status' | 'content_type'> {
+  override name = 'ResponseError'
   /** The HTTP status code of the response. */
   readonly status: number
   /** The delay the server asked for with `Retry-After` (429, 503), in milliseconds. */
@@ -52,7 +54,8 @@ export class HttpError extends TidingsError<'http_status' | 'content_type'> {
 
 /**
  * The connection could not be made or kept: the request or the stream failed at
- * the network level (`network`), the stream went silent past the idle timeout
+ * the network level (`network`), no response came within `connectTimeoutMs`
+ * (`connect_timeout`), the stream went silent past the idle timeout
  * (`idle_timeout`), or the `headers` function threw (`headers`). The original
  * error, when there is one, is the `cause`. Retried with backoff.
  *
@@ -61,16 +64,36 @@ export class HttpError extends TidingsError<'http_status' | 'content_type'> {
  *   if (error instanceof ConnectionError && !error.willRetry) showOffline()
  * })
  */
-export class ConnectionError extends TidingsError<'network' | 'idle_timeout' | 'headers'> {
+export class ConnectionError extends TidingsError<
+  'network' | 'connect_timeout' | 'idle_timeout' | 'headers'
+> {
   override name = 'ConnectionError'
   /** Whether the client will reconnect after this error (false: it is now closed). */
   readonly willRetry: boolean = false
 }
 
 /**
+ * True for a {@link ResponseError}, even one from another realm or a duplicated
+ * install, where `instanceof` fails.
+ *
+ * @example
+ * client.on('tidings:error', (error) => {
+ *   if (isResponseError(error) && error.status === 401) signIn()
+ * })
+ */
+export function isResponseError(error: unknown): error is ResponseError {
+  return (
+    error instanceof ResponseError ||
+    (isTidingsError(error) &&
+      error.name === 'ResponseError' &&
+      typeof (error as { status?: unknown }).status === 'number')
+  )
+}
+
+/**
  * Everything the client reports on `'tidings:error'`. Branch with `instanceof`
  * (or `error.name`):
- * - {@link HttpError}: an error status or a wrong content type;
+ * - {@link ResponseError}: an error status or a wrong content type;
  * - {@link ConnectionError}: network failure, idle timeout, `headers` function failure;
  * - `ParseError`: a line or an event passed `maxLineLength`; that event is
  *   skipped and the stream goes on;
@@ -78,4 +101,9 @@ export class ConnectionError extends TidingsError<'network' | 'idle_timeout' | '
  *   (`event`, `id`, `issues`); the stream goes on;
  * - `ContractError`: the contract's schema validates asynchronously (not supported).
  */
-export type ClientError = HttpError | ConnectionError | ParseError | ValidationError | ContractError
+export type ClientError =
+  | ResponseError
+  | ConnectionError
+  | ParseError
+  | ValidationError
+  | ContractError

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConnectionError, HttpError } from './errors.js'
+import { ConnectionError, ResponseError } from './errors.js'
 import { createFetchTransport } from './fetch-transport.js'
 import type { FetchLikeResponse, ReaderLike } from './options.js'
 
@@ -39,8 +39,8 @@ describe('createFetchTransport', () => {
   ])('reads Retry-After %j as %j ms', async (value, expected) => {
     const transport = createFetchTransport(respond({ status: 503, retryAfter: value }))
     const error = await transport.connect(request(), noop, noop).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(HttpError)
-    expect((error as HttpError).retryAfterMs).toBe(expected)
+    expect(error).toBeInstanceOf(ResponseError)
+    expect((error as ResponseError).retryAfterMs).toBe(expected)
   })
 
   it('fails a 200 without a body as a network error', async () => {

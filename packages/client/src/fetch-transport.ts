@@ -1,40 +1,17 @@
-import { ConnectionError, HttpError } from './errors.js'
+import { ConnectionError, ResponseError } from './errors.js'
 import type { FetchLike, ReaderLike } from './options.js'
-
-/** One connection attempt, as the client core asks a transport for it. */
-export interface TransportRequest {
-  /** The endpoint with the query (`topic`, `replay`) already appended. */
-  readonly url: string
-  /** The caller's headers for this attempt (the `headers` option, evaluated). */
-  readonly headers: Record<string, string> | undefined
-  /** The last event id processed, to resume from; the transport decides how to send it. */
-  readonly lastEventId: string | undefined
-  /** Aborted when the client closes or gives up on this connection. */
-  readonly signal: AbortSignal
-}
-
-/**
- * Carries one stream of SSE text. Transports only move bytes: the client core
- * owns the parser, resume, dedupe, reconnect and status, so a WebSocket
- * transport (one encoded event per message) gets the same semantics for free.
- */
-export interface Transport {
-  /**
-   * Opens a connection, calls `onOpen` once the server accepted it, then
-   * `onData` for every chunk until the stream ends. Resolves `true` when the
-   * server ended the stream (reconnect), `false` when it asked the client to stop
-   * (HTTP 204); rejects with an {@link HttpError} or a {@link ConnectionError}
-   * (also for anything `onData` throws), or, once `signal` aborted, with
-   * whatever the abort caused.
-   */
-  connect(
-    request: TransportRequest,
-    onOpen: () => void,
-    onData: (chunk: Uint8Array | string) => void,
-  ): Promise<boolean>
-}
+import type { Transport } from './transport.js'
 
 const noop = (): void => {}
+
+// Header values are byte strings (one character per byte): the standard sends the
+// last event id as UTF-8, and `fetch` throws on a character past U+00FF.
+// See https://html.spec.whatwg.org/multipage/server-sent-events.html#sse-processing-model
+const utf8Bytes = (text: string): string => {
+  let bytes = ''
+  for (const byte of new TextEncoder().encode(text)) bytes += String.fromCharCode(byte)
+  return bytes
+}
 
 // The MIME essence, case-insensitively; parameters such as charset are ignored.
 const EVENT_STREAM = /^\s*text\/event-stream\s*(;|$)/i
@@ -73,7 +50,7 @@ export const createFetchTransport = (
         headers: {
           accept: 'text/event-stream',
           ...headers,
-          ...(lastEventId !== undefined && { 'last-event-id': lastEventId }),
+          ...(lastEventId !== undefined && { 'last-event-id': utf8Bytes(lastEventId) }),
         },
         signal,
         cache: 'no-store',
@@ -84,7 +61,7 @@ export const createFetchTransport = (
       reader = response.body?.getReader()
       const type = response.headers.get('content-type') ?? ''
       if (status !== 200) {
-        throw new HttpError(
+        throw new ResponseError(
           'http_status',
           status,
           `${url} answered HTTP ${status}`,
@@ -92,19 +69,23 @@ export const createFetchTransport = (
         )
       }
       if (!EVENT_STREAM.test(type)) {
-        throw new HttpError('content_type', status, `${url} sent "${type}", not text/event-stream`)
+        throw new ResponseError(
+          'content_type',
+          status,
+          `${url} sent "${type}", not text/event-stream`,
+        )
       }
       if (!reader) throw new TypeError('The response has no body')
-      onOpen()
+      onOpen('sse')
       for (;;) {
         const result = await reader.read()
         if (result.done || signal.aborted) return true
         onData(result.value)
       }
     } catch (cause) {
-      // A failed request or stream becomes a ConnectionError; an HttpError, or
+      // A failed request or stream becomes a ConnectionError; an ResponseError, or
       // anything once the client aborted, goes through as it is.
-      throw cause instanceof HttpError || signal.aborted
+      throw cause instanceof ResponseError || signal.aborted
         ? cause
         : new ConnectionError('network', `The connection to ${url} failed`, { cause })
     } finally {

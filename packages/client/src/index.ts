@@ -9,14 +9,15 @@ export {
   TidingsError,
   ValidationError,
 } from '@tidings/schema'
+export type { Client, ClientEventName, ClientHandler, EventMeta } from './client.js'
+export { createClient } from './create-client.js'
 export {
-  type Client,
-  type ClientEventName,
-  type ClientHandler,
-  createClient,
-  type EventMeta,
-} from './create-client.js'
-export { type ClientError, type ClientErrorCode, ConnectionError, HttpError } from './errors.js'
+  type ClientError,
+  type ClientErrorCode,
+  ConnectionError,
+  isResponseError,
+  ResponseError,
+} from './errors.js'
 export type {
   ClientOptions,
   DebugInfo,
@@ -25,6 +26,10 @@ export type {
   FetchLikeResponse,
   HttpErrorDecision,
   ReaderLike,
+  SseClientOptions,
+  WebSocketConstructorLike,
+  WebSocketLike,
 } from './options.js'
 export type { ReconnectOptions } from './reconnect.js'
-export type { ClientState, ClientStatus, LifecycleEvents } from './status.js'
+export type { ClientState, ClientStatus, CloseReason, LifecycleEvents } from './status.js'
+export type { TransportName } from './transport.js'

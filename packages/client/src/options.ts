@@ -1,5 +1,6 @@
-import type { HttpError } from './errors.js'
+import type { ResponseError } from './errors.js'
 import type { ReconnectOptions } from './reconnect.js'
+import type { TransportName } from './transport.js'
 
 /**
  * The subset of a `fetch` response reader the client uses.
@@ -51,9 +52,21 @@ export type DebugInfo =
     }
   /** An event a replay repeated (dropped: its id is not after the last one processed). */
   | { readonly type: 'duplicate'; readonly event: string; readonly id: string }
+  /**
+   * With `transport: 'auto'`: the client settled on `transport` for the rest of its
+   * life. `sse-failed`: SSE could not connect (a network failure, not a refusal);
+   * `sse-silent`: SSE sent no byte in time (a buffering proxy); `websocket-failed`:
+   * after a silent SSE, WebSocket could not connect either, so SSE is kept.
+   */
+  | {
+      readonly type: 'transport'
+      readonly transport: TransportName
+      readonly reason: 'sse-failed' | 'sse-silent' | 'websocket-failed'
+    }
 
 /**
- * Options of `createClient`. All optional.
+ * Options of `createClient` from `@tidings/client/sse` (the client without the
+ * WebSocket transport). All optional.
  *
  * @example
  * createClient(events, 'https://api.example.com/events', {
@@ -62,7 +75,7 @@ export type DebugInfo =
  *   onHttpError: (error) => (error.status === 401 ? 'retry' : undefined),
  * })
  */
-export interface ClientOptions {
+export interface SseClientOptions {
   /** Topics to subscribe to (sent as repeated `topic` query parameters). */
   topics?: readonly string[] | undefined
   /**
@@ -99,8 +112,25 @@ export interface ClientOptions {
    */
   idleTimeoutMs?: number | undefined
   /**
+   * How long one connection attempt may take until the server's response headers
+   * arrive (the `headers` function included). Past it the attempt fails with a
+   * `ConnectionError` (code `connect_timeout`) and the client reconnects with
+   * backoff: a server that accepts the connection and never answers cannot leave
+   * the client `connecting` for ever. `0` disables it. At most 2^31 - 1 ms.
+   * @defaultValue 20000
+   */
+  connectTimeoutMs?: number | undefined
+  /**
    * The id to resume from on the first connect, for example the `client.lastEventId`
-   * saved before a page reload. Sent as the `Last-Event-ID` header.
+   * saved before a page reload.
+   *
+   * How the client sends a resume position: to a stream that said it is Tidings
+   * (its first comment, `: tidings heartbeat=`), as the `lastEventId` query
+   * parameter, so a cross-origin reconnect stays a simple request (no CORS
+   * preflight, which a plain `app.get` route would refuse); to any other stream, as
+   * the standard `Last-Event-ID` header, as UTF-8 bytes. Before the first stream,
+   * this id goes in the query when it has the shape of a Tidings id
+   * (`<epoch>-<seq>`), else in the header.
    */
   lastEventId?: string | undefined
   /**
@@ -118,7 +148,7 @@ export interface ClientOptions {
    */
   maxLineLength?: number | undefined
   /**
-   * Decides what to do with an {@link HttpError} (error status or wrong content type)
+   * Decides what to do with a {@link ResponseError} (error status or wrong content type)
    * before it is reported. Return `'retry'` to reconnect with backoff (the `headers`
    * function runs again and the resume position is kept), `'stop'` to close, or
    * nothing for the default: retry 5xx and 429, close on everything else.
@@ -130,10 +160,71 @@ export interface ClientOptions {
    */
   onHttpError?:
     | ((
-        error: HttpError,
+        error: ResponseError,
         context: { readonly attempt: number },
       ) => HttpErrorDecision | undefined | Promise<HttpErrorDecision | undefined>)
     | undefined
-  /** Sees what the client skips: events not in the contract, duplicates a replay repeated. */
+  /**
+   * Sees what the client skips (events not in the contract, duplicates a replay
+   * repeated) and which transport `'auto'` settled on.
+   */
   onDebug?: ((info: DebugInfo) => void) | undefined
+}
+
+/**
+ * The minimal `WebSocket` the client uses: the platform's (browsers, Deno, Bun,
+ * Node >= 22) fits, and so does the `ws` package's class (Node 20).
+ */
+export interface WebSocketLike {
+  binaryType: string
+  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void
+  addEventListener(
+    type: 'close',
+    listener: (event: { readonly code: number; readonly reason: string }) => void,
+  ): void
+  addEventListener(type: 'error', listener: () => void): void
+  close(): void
+}
+
+/**
+ * A `WebSocket` constructor. A third argument `{ headers }` carries the `headers`
+ * option where the constructor takes it (the `ws` package); browsers cannot send
+ * headers on a WebSocket (they send cookies).
+ */
+export type WebSocketConstructorLike = new (
+  url: string,
+  protocols: string[],
+  options?: { headers: Record<string, string> },
+) => WebSocketLike
+
+/**
+ * Options of `createClient`. All optional.
+ *
+ * @example
+ * createClient(events, 'https://api.example.com/events', {
+ *   topics: ['room:lobby'],
+ *   headers: async () => ({ authorization: `Bearer ${await getToken()}` }),
+ *   onHttpError: (error) => (error.status === 401 ? 'retry' : undefined),
+ * })
+ */
+export interface ClientOptions extends SseClientOptions {
+  /**
+   * How to read the stream: `'sse'` (a `fetch` stream), `'websocket'` (the same
+   * bytes over a WebSocket, on `ws:`/`wss:` at the same path and query), or
+   * `'auto'`: SSE first, falling back to WebSocket for the client's life when SSE
+   * cannot connect (a network failure, not a refusal such as 401 or 403) or sends
+   * no byte within 3 seconds of the request (a proxy that buffers the stream). A
+   * client that settled on SSE (bytes arrived) keeps it, and so does one whose
+   * WebSocket failed after a silent SSE; one that fell back never tries SSE again.
+   * Without a `WebSocket` (Node 20 without the option), `'auto'` is SSE.
+   * `client.status.transport` (when open) says which is in use.
+   * @defaultValue `'auto'`
+   */
+  transport?: 'auto' | 'sse' | 'websocket' | undefined
+  /**
+   * The `WebSocket` class to use, for runtimes without a global one (Node 20):
+   * `import { WebSocket } from 'ws'`.
+   * @defaultValue `globalThis.WebSocket`
+   */
+  WebSocket?: WebSocketConstructorLike | undefined
 }

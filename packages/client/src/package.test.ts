@@ -7,12 +7,13 @@ it('exports exactly the public surface', () => {
     [
       "ConnectionError",
       "ContractError",
-      "HttpError",
       "ParseError",
+      "ResponseError",
       "TidingsError",
       "ValidationError",
       "createClient",
       "createParser",
+      "isResponseError",
     ]
   `)
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay } from './reconnect.js'
+import { backoffDelay, clampDelay, MAX_DELAY_MS } from './reconnect.js'
 
 describe('backoffDelay', () => {
   const none = () => 0
@@ -31,5 +31,24 @@ describe('backoffDelay', () => {
 
   it('stays finite for a huge attempt count', () => {
     expect(backoffDelay({ jitter: 0 }, 10_000, 0)).toBe(30_000)
+  })
+})
+
+describe('clampDelay', () => {
+  it('keeps a delay within what setTimeout can hold', () => {
+    expect(MAX_DELAY_MS).toBe(2 ** 31 - 1)
+    expect([-5, 0, 1500, 2 ** 31, Number.POSITIVE_INFINITY, Number.NaN].map(clampDelay)).toEqual([
+      0,
+      0,
+      1500,
+      MAX_DELAY_MS,
+      MAX_DELAY_MS,
+      0,
+    ])
+  })
+
+  it('bounds the backoff whatever the options and the floor', () => {
+    expect(backoffDelay({ jitter: 0, maxDelayMs: 2 ** 40 }, 60, 0)).toBe(MAX_DELAY_MS)
+    expect(backoffDelay({}, 1, 2 ** 53)).toBe(MAX_DELAY_MS)
   })
 })

@@ -35,9 +35,20 @@ export interface ReconnectOptions {
 }
 
 /**
+ * The longest delay the client waits for anything (a reconnection, `retry:`,
+ * `Retry-After`, the idle timeout): 2^31 - 1 ms, about 24.8 days, the most a
+ * timer can hold. Longer delays are clamped to it: `setTimeout` would fire them
+ * after about 1 ms instead.
+ */
+export const MAX_DELAY_MS = 2 ** 31 - 1
+
+/** `ms` within what a timer can wait: between 0 and {@link MAX_DELAY_MS}. */
+export const clampDelay = (ms: number): number => Math.min(Math.max(ms, 0), MAX_DELAY_MS) || 0
+
+/**
  * The delay before attempt `attempt` (from 1): a jittered
  * `min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1))`, at least `floorMs`
- * (the server's `retry:` or `Retry-After`).
+ * (the server's `retry:` or `Retry-After`), at most {@link MAX_DELAY_MS}.
  */
 export const backoffDelay = (
   options: ReconnectOptions,
@@ -49,5 +60,5 @@ export const backoffDelay = (
     options.maxDelayMs ?? 30_000,
     (options.initialDelayMs ?? 1000) * 2 ** (attempt - 1),
   )
-  return Math.max(floorMs, Math.round(bound * (1 - (options.jitter ?? 1) * random())))
+  return clampDelay(Math.max(floorMs, Math.round(bound * (1 - (options.jitter ?? 1) * random()))))
 }

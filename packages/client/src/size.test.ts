@@ -1,21 +1,24 @@
 import { expect, it } from 'vitest'
-import { measureClient, measureOwnCode } from '../scripts/size.js'
+import { bundleText, measureClient, measureSseClient } from '../scripts/size.js'
 
-// Minified with esbuild, zod left out. `npm run size -w @tidings/client` prints the parts and
-// the peers (@microsoft/fetch-event-source, eventsource, socket.io-client) beside them.
-const BUDGET = 4096
-// Gzipped, what an app ships is 30 bytes over the budget (the parser alone is ~1.2 KB, tuned for
-// the speed the wire issue asks for). This ceiling keeps it from creeping.
-const SHIPPED_GZIP_CEILING = 4224
+// Minified with esbuild, zod left out, gzipped. `npm run size -w @tidings/client` prints the
+// parts (eventemitter3, the parser ...) and the peers beside them.
+const SSE_BUDGET = 6 * 1024
+const WEBSOCKET_BUDGET = 7 * 1024
 
-it(`keeps the client's own code within ${BUDGET} bytes min+gz`, async () => {
-  expect((await measureOwnCode()).gzipped).toBeLessThanOrEqual(BUDGET)
+it(`ships the SSE-only client (@tidings/client/sse) within ${SSE_BUDGET} bytes min+gz`, async () => {
+  expect((await measureSseClient()).gzipped).toBeLessThanOrEqual(SSE_BUDGET)
 })
 
-it(`ships everything (with the parser and the rest of @tidings/schema it uses) within ${BUDGET} bytes min+br`, async () => {
-  expect((await measureClient()).brotli).toBeLessThanOrEqual(BUDGET)
+it(`ships the client with the WebSocket transport within ${WEBSOCKET_BUDGET} bytes min+gz`, async () => {
+  expect((await measureClient()).gzipped).toBeLessThanOrEqual(WEBSOCKET_BUDGET)
 })
 
-it(`keeps what it ships under ${SHIPPED_GZIP_CEILING} bytes min+gz`, async () => {
-  expect((await measureClient()).gzipped).toBeLessThanOrEqual(SHIPPED_GZIP_CEILING)
+it('leaves the WebSocket transport out of an app that imports the SSE-only client', async () => {
+  // Strings only the WebSocket transport holds; a minifier keeps string literals.
+  const marks = ['arraybuffer', 'refused the WebSocket']
+  const sseOnly = await bundleText('@tidings/client/sse')
+  const withWebSocket = await bundleText('@tidings/client')
+  expect(marks.filter((mark) => withWebSocket.includes(mark))).toEqual(marks)
+  expect(marks.filter((mark) => sseOnly.includes(mark))).toEqual([])
 })

@@ -1,16 +1,18 @@
 import type { GapInfo } from '@tidings/schema'
 import type { ClientError } from './errors.js'
+import type { TransportName } from './transport.js'
 
 /**
  * Where the connection stands. Read it as `client.status`, or follow it with
  * `client.on('tidings:status', handler)`.
  *
  * - `connecting`: the first request is under way;
- * - `open`: the server answered with an event stream;
+ * - `open`: the server answered with an event stream, over `transport`;
  * - `reconnecting`: the stream ended or failed; attempt number `attempt` (from 1,
  *   counted since the last healthy connection) starts in `delayMs` and stays in
  *   this state until it opens;
- * - `closed`: for good, by `close()`, the `signal`, an HTTP 204, or a fatal `error`.
+ * - `closed`: for good; `reason` says why (see {@link CloseReason}), and `error`
+ *   holds the error that ended it, if one did.
  *
  * @example
  * client.on('tidings:status', (status) => {
@@ -20,9 +22,36 @@ import type { ClientError } from './errors.js'
  */
 export type ClientStatus =
   | { readonly state: 'connecting' }
-  | { readonly state: 'open' }
+  | { readonly state: 'open'; readonly transport: TransportName }
   | { readonly state: 'reconnecting'; readonly attempt: number; readonly delayMs: number }
-  | { readonly state: 'closed'; readonly error?: ClientError | undefined }
+  | {
+      readonly state: 'closed'
+      readonly reason: CloseReason
+      readonly error?: ClientError | undefined
+    }
+
+/**
+ * Why a client closed, so that an app tells a deliberate end from a failure:
+ * - `close`: `client.close()` was called;
+ * - `signal`: the `signal` option aborted;
+ * - `no-content`: the server said stop (HTTP 204, or WebSocket close code 4204);
+ * - `fatal-status`: the server refused with a status that is not retried (a
+ *   `ResponseError` in `error`), or one that is, past `maxAttempts`;
+ * - `fatal-error`: any other error past `maxAttempts` (in `error`);
+ * - `ended`: every topic ended (reserved for a coming feature).
+ *
+ * @example
+ * client.on('tidings:status', (status) => {
+ *   if (status.state === 'closed' && status.reason.startsWith('fatal')) showOffline()
+ * })
+ */
+export type CloseReason =
+  | 'close'
+  | 'signal'
+  | 'no-content'
+  | 'fatal-status'
+  | 'fatal-error'
+  | 'ended'
 
 /** One of {@link ClientStatus}'s states. */
 export type ClientState = ClientStatus['state']

@@ -81,4 +81,23 @@ describe('createManagedClient', () => {
     emit('tick', { n: 2 })
     expect(seen).toEqual(['b1', 'a1', 'c1'])
   })
+
+  it('counts its own registrations and removes them all, or those of one name', () => {
+    const managed = createManagedClient<Events>()
+    const { client, emit } = fakeClient()
+    managed.attach(client)
+    const seen: string[] = []
+    managed.on('tick', () => seen.push('tick'))
+    managed.on('tick', () => seen.push('tick again'))
+    managed.on('tidings:status', () => seen.push('status'))
+    expect(managed.listenerCount('tick')).toBe(2)
+    managed.removeAllListeners('tick')
+    expect(managed.listenerCount('tick')).toBe(0)
+    emit('tick', { n: 1 })
+    emit('tidings:status', { state: 'open' })
+    managed.removeAllListeners()
+    emit('tidings:status', { state: 'open' })
+    expect(seen).toEqual(['status'])
+    expect(managed.listenerCount('tidings:status')).toBe(0)
+  })
 })

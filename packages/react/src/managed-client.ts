@@ -66,6 +66,19 @@ export function createManagedClient<TContract extends AnyContract>(): ManagedCli
         }
       }
     },
+    listenerCount: (name) => {
+      let count = 0
+      for (const registration of registrations) if (registration.name === name) count++
+      return count
+    },
+    removeAllListeners(name) {
+      for (const registration of registrations) {
+        if (name === undefined || registration.name === name) {
+          registrations.delete(registration)
+          registration.detach?.()
+        }
+      }
+    },
     get status() {
       return current?.status ?? IDLE_STATUS
     },
