@@ -40,7 +40,6 @@ export type ClientsRequest =
 export interface ClientsProgress {
   /** The sequence number of the client's `lastEventId`; -1 without one. */
   readonly positions: readonly number[]
-  readonly open: readonly boolean[]
   readonly reconnects: readonly number[]
   readonly finals: readonly number[]
 }
@@ -150,7 +149,6 @@ serveParent<ClientsRequest>((request) => {
     case 'progress':
       return {
         positions: tracked.map((t) => seqOf(t.client.lastEventId)),
-        open: tracked.map((t) => t.client.status.state === 'open'),
         reconnects: tracked.map((t) => t.reconnects),
         finals: tracked.map((t) => t.finals),
       } satisfies ClientsProgress

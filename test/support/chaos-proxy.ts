@@ -25,10 +25,15 @@ export interface ChaosFaults {
   readonly cutBytes: readonly [number, number]
   /**
    * Probability that a connection is cut after a time. With 1, no connection
-   * outlives `cutMs[1]` while the proxy is not calm.
+   * outlives `cutMs[1]` after its first byte from the server while the proxy is not calm.
    */
   readonly cutByTime: number
-  /** The range, in milliseconds after accept, of a time cut. */
+  /**
+   * The range of a time cut, in milliseconds after the first byte from the
+   * server: counted from there, not from accept, so that a server slowed down by
+   * a loaded machine still gets its answer through, and reconnects cannot
+   * spiral into connections that all die before the server wrote anything.
+   */
   readonly cutMs: readonly [number, number]
   /** Probability that a connection stalls once (server to client). */
   readonly stall: number
@@ -103,7 +108,7 @@ export interface ChaosProxy {
   stats(): ChaosStats
   /**
    * From now on, new connections pass through untouched (connections already
-   * open keep their plan, so they still end within `cutMs`).
+   * open keep their plan, so they still end within `cutMs` of their first byte).
    */
   calm(): void
   /** Stops listening and destroys every connection. */
@@ -302,8 +307,10 @@ class Pipe {
     const { destination, link } = this
     if (link.done || destination.destroyed) return Promise.resolve()
     this.offset += bytes.length
-    if (this.down) link.proxy.counters.bytesDown += bytes.length
-    else link.proxy.counters.bytesUp += bytes.length
+    if (this.down) {
+      link.proxy.counters.bytesDown += bytes.length
+      link.started()
+    } else link.proxy.counters.bytesUp += bytes.length
     if (destination.write(bytes)) return Promise.resolve()
     return new Promise((resolve) => {
       const done = (): void => {
@@ -324,7 +331,7 @@ interface ProxyState {
 /** One proxied connection: the client socket, the server socket, and its plan. */
 class Link {
   done = false
-  readonly #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     readonly client: Socket,
@@ -342,13 +349,17 @@ class Link {
     }
     new Pipe(client, server, this, false)
     new Pipe(server, client, this, true)
-    if (plan.cutAtMs !== undefined) {
-      this.#timer = setTimeout(() => {
-        if (this.done) return
-        proxy.counters.cutsByTime++
-        this.cut()
-      }, plan.cutAtMs)
-    }
+  }
+
+  /** The first byte from the server passed: a time cut counts from now. */
+  started(): void {
+    const { cutAtMs } = this.plan
+    if (cutAtMs === undefined || this.#timer !== undefined || this.done) return
+    this.#timer = setTimeout(() => {
+      if (this.done) return
+      this.proxy.counters.cutsByTime++
+      this.cut()
+    }, cutAtMs)
   }
 
   /** Cuts both sides: an RST or a FIN to the client (by plan), and the server socket torn down. */
