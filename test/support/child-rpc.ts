@@ -4,8 +4,9 @@
  * small request/answer protocol over Node's IPC channel with a time bound on
  * every call.
  *
- * Children run TypeScript from source: `node --import tsx
- * --conditions=@tidings/source <file>`, from the repository root.
+ * Children run TypeScript through tsx, from the repository root, with the
+ * packages resolved to their source (`--conditions=@tidings/source`) unless
+ * `source: false` (benchmarks measure the built `dist`).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -20,6 +21,13 @@ interface Request {
 type Answer =
   | { readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly id: number; readonly ok: false; readonly error: string }
+
+export interface ChildOptions {
+  /** Resolve `@tidings/*` to `src` (default) or, with `false`, to the built `dist`. */
+  readonly source?: boolean | undefined
+  /** Flags for Node itself, such as `--expose-gc`. */
+  readonly nodeFlags?: readonly string[] | undefined
+}
 
 /** A child process answering calls made with {@link ChildRpc.call}. */
 export class ChildRpc<TRequest> {
@@ -37,10 +45,12 @@ export class ChildRpc<TRequest> {
     file: string,
     args: readonly string[],
     readonly label: string,
+    options: ChildOptions = {},
   ) {
+    const conditions = options.source === false ? [] : ['--conditions=@tidings/source']
     this.child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--conditions=@tidings/source', file, ...args],
+      [...(options.nodeFlags ?? []), '--import', 'tsx', ...conditions, file, ...args],
       { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     )
     this.#ready = new Promise((resolve, reject) => {
