@@ -73,7 +73,7 @@ export interface SoakReport {
 
 /** Text with multi-byte characters (2, 3 and 4 bytes in UTF-8), sometimes long. */
 function text(rand: () => number): string {
-  const long = rand() < 0.05
+  const long = rand() < 0.01
   const length = long ? 2000 + Math.floor(rand() * 6000) : Math.floor(rand() * 120)
   const alphabet = ['a', 'b', ' ', 'é', '€', '𝄞', 'ß', '中', '\u00a0']
   let out = ''
