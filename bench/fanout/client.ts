@@ -153,11 +153,20 @@ function request(port: number, path: string): string {
 }
 
 /** Opens connections until `total` are live, at most `concurrency` handshakes in flight. */
+/** The path of connection `index`: in the per-user scenario, its topics or rooms appended. */
+function pathFor(path: string, index: number, users: number | undefined): string {
+  if (users === undefined) return path
+  const user = `user:${index % users}`
+  if (wire === 'sse') return `${path}${path.includes('?') ? '&' : '?'}topic=team&topic=${user}`
+  return `${path}&rooms=team,${user}`
+}
+
 function connectAll(
   port: number,
   path: string,
   total: number,
   concurrency: number,
+  users: number | undefined,
 ): Promise<number> {
   const startedAt = performance.now()
   return new Promise((resolve, reject) => {
@@ -203,7 +212,7 @@ function connectAll(
             closed++
           } else fail('closed during handshake')
         })
-        socket.write(request(port, path))
+        socket.write(request(port, pathFor(path, conns.length - 1, users)))
       }
     }
     next()
@@ -219,7 +228,13 @@ serveRpc<ClientRequest>(async (request) => {
   switch (request.cmd) {
     case 'connect':
       wire = request.wire
-      return connectAll(request.port, request.path, request.total, request.concurrency)
+      return connectAll(
+        request.port,
+        request.path,
+        request.total,
+        request.concurrency,
+        request.users,
+      )
     case 'latency-reset':
       samples = []
       collectLatency = true

@@ -1,5 +1,12 @@
 import type { Server } from 'node:http'
-import { type ContenderName, EVENT_NAME, type TickPayload, type Wire } from './protocol.js'
+import {
+  type ContenderName,
+  EVENT_NAME,
+  TEAM_EVENT,
+  type TeamPayload,
+  type TickPayload,
+  type Wire,
+} from './protocol.js'
 
 /** One fan-out implementation, attached to a plain Node `http` server in the server process. */
 export interface Contender {
@@ -10,6 +17,11 @@ export interface Contender {
   subscribers(): number
   /** Broadcasts one event to every subscriber. */
   emit(payload: TickPayload): void
+  /**
+   * Emits to the subscribers of one topic or room (the per-user scenario):
+   * `tick` to `user:<k>`, `team` to `team`. Contenders without topics leave it out.
+   */
+  emitTo?(room: string, payload: TickPayload | TeamPayload): void
   /** Implementation-specific counters reported after each scenario (drops, cut-offs). */
   stats(): unknown
 }
@@ -104,7 +116,7 @@ async function betterSse(server: Server): Promise<Contender> {
   }
 }
 
-/** socket.io restricted to its WebSocket transport, broadcasting with `io.emit`. */
+/** socket.io restricted to its WebSocket transport, broadcasting with `io.emit`, rooms with `io.to(room).emit`. */
 async function socketIo(server: Server): Promise<Contender> {
   const { Server: IoServer } = await import('socket.io')
   const io = new IoServer(server, {
@@ -113,12 +125,21 @@ async function socketIo(server: Server): Promise<Contender> {
     perMessageDeflate: false,
     httpCompression: false,
   })
+  // The per-user scenario names the rooms in the handshake query, comma separated
+  // (as socket.io-client sends an array): `rooms=team,user:<k>`.
+  io.on('connection', (socket) => {
+    const rooms = socket.handshake.query.rooms
+    for (const room of String(rooms ?? '').split(',')) if (room) void socket.join(room)
+  })
   return {
     path: '/socket.io/?EIO=4&transport=websocket',
     wire: 'socket.io',
     subscribers: () => io.of('/').sockets.size,
     emit: (payload) => {
       io.emit(EVENT_NAME, payload)
+    },
+    emitTo: (room, payload) => {
+      io.to(room).emit('team' in payload ? TEAM_EVENT : EVENT_NAME, payload)
     },
     stats: () => ({ engineClients: io.engine.clientsCount }),
   }

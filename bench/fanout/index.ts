@@ -62,6 +62,12 @@ const config = {
   maxPendingPerConn: envInt('BENCH_MAX_PENDING_KIB', 16) * 1024,
   runs: Math.max(1, envInt('BENCH_RUNS', 3)),
   idleRuns: envInt('BENCH_IDLE_RUNS', 1),
+  // The per-user scenario (see bench/README.md): 0 connections skips it.
+  usersN: envInt('BENCH_USERS_N', 5000),
+  usersGroups: envList('BENCH_USERS_GROUPS', '5000,50').map(Number),
+  usersContenders: envList('BENCH_USERS_ONLY', 'tidings,socket.io'),
+  usersBurst: envInt('BENCH_USERS_BURST', 10),
+  usersTeamRate: envInt('BENCH_USERS_TEAM_RATE', 1),
   concurrency: envInt('BENCH_CONNECT_CONCURRENCY', 200),
   profile: envList('BENCH_PROFILE', ''),
   pin: process.env.BENCH_PIN !== '0',
@@ -74,6 +80,17 @@ if (!Number.isInteger(config.nice) || config.nice < -20 || config.nice > 19) {
 }
 for (const n of config.sizes) {
   if (!Number.isInteger(n) || n < 1) throw new Error('BENCH_N must list integers >= 1')
+}
+for (const groups of config.usersGroups) {
+  if (!Number.isInteger(groups) || groups < 1 || config.usersN % groups !== 0) {
+    throw new Error('BENCH_USERS_GROUPS must list divisors of BENCH_USERS_N')
+  }
+}
+const USERS_CONTENDERS: readonly ContenderName[] = ['tidings', 'socket.io']
+for (const name of config.usersContenders) {
+  if (!(USERS_CONTENDERS as readonly string[]).includes(name)) {
+    throw new Error(`BENCH_USERS_ONLY: one of ${USERS_CONTENDERS.join(', ')}, not "${name}"`)
+  }
 }
 
 // ---- child processes ----
@@ -252,10 +269,10 @@ async function stopPair(pair: Pair): Promise<void> {
   await Promise.all([pair.client.stop(), pair.server.stop()])
 }
 
-async function connect(pair: Pair, total: number): Promise<number> {
+async function connect(pair: Pair, total: number, users?: number): Promise<number> {
   const { port, path, wire } = pair.ready
   const ms = await pair.client.call<number>(
-    { cmd: 'connect', port, path, wire, total, concurrency: config.concurrency },
+    { cmd: 'connect', port, path, wire, total, concurrency: config.concurrency, users },
     120_000,
   )
   // Every client has its handshake; wait until the contender has registered all of them.
@@ -387,6 +404,94 @@ async function idle(scripts: { server: string; client: string }, name: Contender
   }
 }
 
+/**
+ * The per-user scenario: N connections, each on `team` and `user:<i % groups>`, so `groups`
+ * distinct topic sets (each of N / groups connections); per-user `tick` events to random users at
+ * full rate, and `team` events at a fixed rate. Only the number of groups changes between runs.
+ */
+interface UsersResult {
+  name: ContenderName
+  n: number
+  groups: number
+  /** Per-user events delivered per second, each counted once per connection it reached. */
+  deliveriesPerSec: number
+  /** Per-user emits per second, as delivered: deliveries / connections per user. */
+  emitsPerSec: number
+  /** `team` events delivered per second (every connection gets each). */
+  teamDeliveriesPerSec: number
+  /** Per-user events the server emitted per second (above the delivered rate: some in flight). */
+  emittedPerSec: number
+  /** Turns of the server's loop per second. */
+  turnsPerSec: number
+  serverCpuUsPerDelivery: number
+  clientCpuUsPerDelivery: number
+  serverCpuPct: number
+  clientCpuPct: number
+  gatedPct: number
+  cutOff: number
+  stats: unknown
+}
+
+async function users(
+  scripts: { server: string; client: string },
+  name: ContenderName,
+  groups: number,
+): Promise<UsersResult> {
+  const n = config.usersN
+  const pair = await startPair(scripts, name)
+  try {
+    await connect(pair, n, groups)
+    await pair.server.call({
+      cmd: 'users-start',
+      users: groups,
+      burst: config.usersBurst,
+      teamRate: config.usersTeamRate,
+      maxPendingBytes: config.maxPendingPerConn * n,
+    })
+    await sleep(config.warmupMs)
+    const [s0, c0] = await Promise.all([
+      pair.server.call<ServerMark>({ cmd: 'mark' }),
+      pair.client.call<ClientMark>({ cmd: 'mark' }),
+    ])
+    await sleep(config.durationMs)
+    const [s1, c1] = await Promise.all([
+      pair.server.call<ServerMark>({ cmd: 'mark' }),
+      pair.client.call<ClientMark>({ cmd: 'mark' }),
+    ])
+    await pair.server.call({ cmd: 'full-stop' })
+    await sleep(500)
+    const after = await pair.client.call<ClientMark>({ cmd: 'mark' })
+    const stats = await pair.server.call({ cmd: 'stats' })
+
+    const deliveries = c1.received - c0.received
+    const teamDeliveries = (s1.teamEmitted - s0.teamEmitted) * n
+    const clientSeconds = (c1.atMicros - c0.atMicros) / 1e6
+    const serverSeconds = (s1.atMicros - s0.atMicros) / 1e6
+    const serverCpu = cpuMicros(s1.cpu) - cpuMicros(s0.cpu)
+    const clientCpu = cpuMicros(c1.cpu) - cpuMicros(c0.cpu)
+    const turns = s1.bursts - s0.bursts + (s1.gated - s0.gated)
+    return {
+      name,
+      n,
+      groups,
+      deliveriesPerSec: deliveries / clientSeconds,
+      emitsPerSec: deliveries / (n / groups) / clientSeconds,
+      teamDeliveriesPerSec: teamDeliveries / serverSeconds,
+      emittedPerSec: (s1.emitted - s0.emitted) / serverSeconds,
+      turnsPerSec: turns / serverSeconds,
+      serverCpuUsPerDelivery: serverCpu / (deliveries + teamDeliveries),
+      clientCpuUsPerDelivery: clientCpu / (deliveries + teamDeliveries),
+      serverCpuPct: serverCpu / (serverSeconds * 1e4),
+      clientCpuPct: clientCpu / (clientSeconds * 1e4),
+      gatedPct: turns === 0 ? 0 : ((s1.gated - s0.gated) / turns) * 100,
+      cutOff: after.closed,
+      stats,
+    }
+  } finally {
+    await stopPair(pair)
+  }
+}
+
 // ---- report ----
 
 function median(values: number[]): number {
@@ -507,6 +612,78 @@ function idleTable(results: IdleResult[]): string {
   )
 }
 
+function usersTable(results: UsersResult[]): string {
+  const m = (name: ContenderName, groups: number, pick: (r: UsersResult) => number) => {
+    const rows = results.filter((r) => r.name === name && r.groups === groups)
+    return rows.length > 0 ? medianOf(rows, pick) : Number.NaN
+  }
+  const rows: string[][] = []
+  for (const name of USERS_CONTENDERS.filter((c) => config.usersContenders.includes(c))) {
+    for (const groups of config.usersGroups) {
+      if (!results.some((r) => r.name === name && r.groups === groups)) continue
+      const at = (pick: (r: UsersResult) => number) => m(name, groups, pick)
+      rows.push([
+        name,
+        fmt(groups),
+        fmt(config.usersN / groups),
+        fmt(at((r) => r.emitsPerSec)),
+        fmt(at((r) => r.deliveriesPerSec)),
+        fmt(at((r) => r.teamDeliveriesPerSec)),
+        fmt(
+          at((r) => r.serverCpuUsPerDelivery),
+          2,
+        ),
+        fmt(
+          at((r) => r.clientCpuUsPerDelivery),
+          2,
+        ),
+        `${fmt(at((r) => r.serverCpuPct))}%`,
+        `${fmt(at((r) => r.clientCpuPct))}%`,
+        `${fmt(at((r) => r.gatedPct))}%`,
+        fmt(at((r) => r.cutOff)),
+      ])
+    }
+  }
+  const lines = [
+    `per-user topics: N = ${config.usersN} connections on team + user:<k>; ${config.usersBurst} per-user emits per turn at full rate, ${config.usersTeamRate} team emits/s`,
+    table(
+      [
+        'contender',
+        'groups',
+        'conns/user',
+        'user emits/s',
+        'user deliveries/s',
+        'team deliveries/s',
+        'srv CPU us/ev',
+        'client CPU us/ev',
+        'srv CPU',
+        'client CPU',
+        'gated',
+        'cut off',
+      ],
+      rows,
+    ),
+  ]
+  const [many, few] = [Math.max(...config.usersGroups), Math.min(...config.usersGroups)]
+  const deliveries = (name: ContenderName, groups: number) =>
+    m(name, groups, (r) => r.deliveriesPerSec)
+  const cpu = (name: ContenderName, groups: number) =>
+    m(name, groups, (r) => r.serverCpuUsPerDelivery)
+  if (many !== few && results.some((r) => r.name === 'tidings')) {
+    lines.push(
+      `tidings ${many} groups / ${few} groups: deliveries/s ${fmt(deliveries('tidings', many) / deliveries('tidings', few), 2)}x (target >= 0.8); server CPU per delivery ${fmt(cpu('tidings', many) / cpu('tidings', few), 2)}x`,
+    )
+  }
+  if (results.some((r) => r.name === 'tidings') && results.some((r) => r.name === 'socket.io')) {
+    for (const groups of config.usersGroups) {
+      lines.push(
+        `tidings / socket.io at ${groups} groups (rooms): per-user emits/s ${fmt(m('tidings', groups, (r) => r.emitsPerSec) / m('socket.io', groups, (r) => r.emitsPerSec), 2)}x (target >= 1.5); server CPU per delivery ${fmt(cpu('tidings', groups) / cpu('socket.io', groups), 2)}x`,
+      )
+    }
+  }
+  return lines.join('\n')
+}
+
 // ---- main ----
 
 async function main(): Promise<void> {
@@ -526,10 +703,14 @@ async function main(): Promise<void> {
           : 'not pinned (BENCH_PIN=0, no taskset, or one CPU)'
       }; nice ${niceness}`,
       `open-file hard limit per process: ${limit}`,
+      config.usersN > 0
+        ? `per-user: ${config.usersContenders.join(', ')}; N = ${config.usersN} on team + user:<k> with ${config.usersGroups.join(', ')} groups`
+        : 'per-user: skipped (BENCH_USERS_N=0)',
     ].join('\n'),
   )
 
   const fanoutResults: FanoutResult[] = []
+  const usersResults: UsersResult[] = []
   const idleResults: IdleResult[] = []
   for (let run = 0; run < config.runs; run++) {
     // Rotate the order between runs so no contender always goes first on a cold machine.
@@ -543,6 +724,19 @@ async function main(): Promise<void> {
         console.log(
           `  run ${run + 1} N=${n} ${name}: ${fmt(r.eventsPerSec)} ev/s, ${fmt(r.serverCpuUsPerEvent, 2)} us/ev, server ${fmt(r.serverCpuPct)}% client ${fmt(r.clientCpuPct)}% CPU, gated ${fmt(r.gatedPct)}%, p50 ${fmt(r.latency.p50Ms, 2)} p99 ${fmt(r.latency.p99Ms, 2)} max ${fmt(r.latency.maxMs, 1)} ms (${r.latency.samples} samples), connect ${fmt(r.connectMs)} ms, cut off ${r.cutOff}, stats ${JSON.stringify(r.stats)}`,
         )
+      }
+    }
+    if (config.usersN > 0) {
+      const names = USERS_CONTENDERS.filter((c) => config.usersContenders.includes(c))
+      const order = names.map((_, i) => names[(i + run) % names.length]!)
+      for (const groups of config.usersGroups) {
+        for (const name of order) {
+          const r = await users(scripts, name, groups)
+          usersResults.push(r)
+          console.log(
+            `  run ${run + 1} users N=${r.n} groups=${groups} ${name}: ${fmt(r.emitsPerSec)} user emits/s (${fmt(r.emittedPerSec)} emitted, ${fmt(r.turnsPerSec)} turns/s), ${fmt(r.deliveriesPerSec)} deliveries/s, team ${fmt(r.teamDeliveriesPerSec)}/s, ${fmt(r.serverCpuUsPerDelivery, 2)} us/ev server, ${fmt(r.clientCpuUsPerDelivery, 2)} us/ev client, server ${fmt(r.serverCpuPct)}% client ${fmt(r.clientCpuPct)}% CPU, gated ${fmt(r.gatedPct)}%, cut off ${r.cutOff}, stats ${JSON.stringify(r.stats)}`,
+          )
+        }
       }
     }
     if (config.idleN > 0 && run < config.idleRuns) {
@@ -559,13 +753,14 @@ async function main(): Promise<void> {
   console.log('')
   for (const n of config.sizes) console.log(`${fanoutTable(n, fanoutResults)}\n`)
   if (idleResults.length > 0) console.log(`${idleTable(idleResults)}\n`)
+  if (usersResults.length > 0) console.log(`${usersTable(usersResults)}\n`)
   console.log(
     `${config.runs > 1 ? `medians of ${config.runs} runs; ` : ''}done in ${fmt((performance.now() - startedAt) / 1000)} s`,
   )
   mkdirSync(resultsDir, { recursive: true })
   writeFileSync(
     join(resultsDir, 'bench-fanout.json'),
-    `${JSON.stringify({ config, fanout: fanoutResults, idle: idleResults }, null, 2)}\n`,
+    `${JSON.stringify({ config, fanout: fanoutResults, idle: idleResults, users: usersResults }, null, 2)}\n`,
   )
 }
 

@@ -47,6 +47,18 @@ export interface TickPayload {
 export const MESSAGE_TEXT = 'the quick brown fox jumps over the lazy dog'
 
 /**
+ * The per-user scenario's event to `team`, beside `tick` to one user. Its
+ * payload has no `"t":` key, so the clients count per-user events only; the
+ * `team` deliveries are known (every connection gets each one).
+ */
+export const TEAM_EVENT = 'team'
+
+export interface TeamPayload {
+  team: number
+  msg: string
+}
+
+/**
  * Microseconds of CLOCK_MONOTONIC (libuv's hrtime): one clock for every process on the machine, so
  * a timestamp written by the server can be compared with the client's receive time.
  */
@@ -64,6 +76,11 @@ export interface CpuTime {
 export type ServerRequest =
   | { cmd: 'subscribers' }
   | { cmd: 'full-start'; burst: number; split: boolean; maxPendingBytes: number }
+  /**
+   * Full rate, per-user: each turn emits `burst` `tick` events, each to a random
+   * `user:<k>` (k < `users`); besides, `teamRate` `team` events per second to `team`.
+   */
+  | { cmd: 'users-start'; users: number; burst: number; teamRate: number; maxPendingBytes: number }
   | { cmd: 'mark' }
   | { cmd: 'full-stop' }
   | { cmd: 'paced'; rate: number; durationMs: number }
@@ -72,7 +89,10 @@ export type ServerRequest =
 
 export interface ServerMark {
   cpu: CpuTime
+  /** Events emitted at full rate (per-user events only, in the per-user scenario). */
   emitted: number
+  /** Events emitted to `team` (per-user scenario). */
+  teamEmitted: number
   bursts: number
   gated: number
   atMicros: number
@@ -95,13 +115,26 @@ export interface ServerReady {
 // ---- client process ----
 
 export type ClientRequest =
-  | { cmd: 'connect'; port: number; path: string; wire: Wire; total: number; concurrency: number }
+  | {
+      cmd: 'connect'
+      port: number
+      path: string
+      wire: Wire
+      total: number
+      concurrency: number
+      /**
+       * Per-user scenario: connection i subscribes to `team` and `user:<i % users>`
+       * (query `topic=team&topic=user:<k>` for SSE, `rooms=team,user:<k>` for socket.io).
+       */
+      users?: number | undefined
+    }
   | { cmd: 'latency-reset' }
   | { cmd: 'latency-report' }
   | { cmd: 'mark' }
   | { cmd: 'close' }
 
 export interface ClientMark {
+  /** Events received (in the per-user scenario: per-user events, not `team` ones). */
   received: number
   bytes: number
   open: number

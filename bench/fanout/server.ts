@@ -46,7 +46,7 @@ function pendingBytes(): number {
   return total
 }
 
-const full = { running: false, emitted: 0, bursts: 0, gated: 0 }
+const full = { running: false, emitted: 0, teamEmitted: 0, bursts: 0, gated: 0 }
 
 /**
  * Emits `burst` events per turn of the event loop: from one callback, or (`split`) each from its
@@ -62,6 +62,48 @@ function fullRate(burst: number, split: boolean, maxPendingBytes: number): void 
       else for (let i = 0; i < burst; i++) emitOne()
       full.emitted += burst
       full.bursts += 1
+    }
+    setImmediate(loop)
+  }
+  setImmediate(loop)
+}
+
+/**
+ * The per-user scenario at full rate: `burst` `tick` events per turn, each to a random
+ * `user:<k>`, and `teamRate` `team` events per second. The gate is read every 16 turns, not every
+ * turn: summing `writableLength` over 5000 sockets costs more than the 10 single-connection writes
+ * of a turn and would blur the comparison.
+ */
+function usersRate(users: number, burst: number, teamRate: number, maxPendingBytes: number): void {
+  const rooms = Array.from({ length: users }, (_, k) => `user:${k}`)
+  // xorshift32 with a fixed seed: every contender gets the same sequence of users.
+  let state = 0x9e3779b9
+  const nextUser = (): string => {
+    state ^= state << 13
+    state ^= state >>> 17
+    state ^= state << 5
+    return rooms[(state >>> 0) % users]!
+  }
+  const started = performance.now()
+  let turn = 0
+  let gated = false
+  const loop = (): void => {
+    if (!full.running) return
+    if (turn++ % 16 === 0) gated = pendingBytes() > maxPendingBytes
+    if (gated) {
+      full.gated += 1
+    } else {
+      for (let i = 0; i < burst; i++) {
+        seq += 1
+        contender.emitTo!(nextUser(), { t: nowMicros(), seq, msg: MESSAGE_TEXT })
+      }
+      full.emitted += burst
+      full.bursts += 1
+    }
+    const dueTeam = Math.floor(((performance.now() - started) / 1000) * teamRate)
+    while (full.teamEmitted < dueTeam) {
+      full.teamEmitted += 1
+      contender.emitTo!('team', { team: full.teamEmitted, msg: MESSAGE_TEXT })
     }
     setImmediate(loop)
   }
@@ -97,13 +139,19 @@ serveRpc<ServerRequest>(async (request) => {
     case 'subscribers':
       return contender.subscribers()
     case 'full-start':
-      Object.assign(full, { running: true, emitted: 0, bursts: 0, gated: 0 })
+      Object.assign(full, { running: true, emitted: 0, teamEmitted: 0, bursts: 0, gated: 0 })
       fullRate(request.burst, request.split, request.maxPendingBytes)
+      return null
+    case 'users-start':
+      if (!contender.emitTo) throw new Error(`${name} has no topics or rooms`)
+      Object.assign(full, { running: true, emitted: 0, teamEmitted: 0, bursts: 0, gated: 0 })
+      usersRate(request.users, request.burst, request.teamRate, request.maxPendingBytes)
       return null
     case 'mark':
       return {
         cpu: process.cpuUsage(),
         emitted: full.emitted,
+        teamEmitted: full.teamEmitted,
         bursts: full.bursts,
         gated: full.gated,
         atMicros: nowMicros(),

@@ -3,15 +3,17 @@ import { defineEvents } from '@tidings/schema'
 import { createEmitter } from '@tidings/server'
 import { z } from 'zod'
 import type { Contender } from './contenders.js'
-import { EVENT_NAME } from './protocol.js'
+import { EVENT_NAME, TEAM_EVENT } from './protocol.js'
 
 const events = defineEvents({
   [EVENT_NAME]: z.object({ t: z.number(), seq: z.number(), msg: z.string() }),
+  [TEAM_EVENT]: z.object({ team: z.number(), msg: z.string() }),
 })
 
 /**
  * Tidings as a user would run it: `createEmitter` with its defaults (validation on, memory
- * history), `emitter.handle` on a Node `http` server, `emitter.emit` for every event.
+ * history), `emitter.handle` on a Node `http` server, `emitter.emit` for every event
+ * (`emitter.to(topic).emit` in the per-user scenario).
  * `BENCH_TIDINGS_VALIDATE=0` turns validation off to see its share.
  */
 export async function createTidings(server: Server): Promise<Contender> {
@@ -27,6 +29,10 @@ export async function createTidings(server: Server): Promise<Contender> {
     subscribers: () => emitter.stats().connections,
     emit: (payload) => {
       emitter.emit(EVENT_NAME, payload)
+    },
+    emitTo: (topic, payload) => {
+      if ('team' in payload) emitter.to(topic).emit(TEAM_EVENT, payload)
+      else emitter.to(topic).emit(EVENT_NAME, payload)
     },
     stats: () => {
       const { slowConsumers, eventsDropped } = emitter.stats()
