@@ -10,10 +10,17 @@
  * reconnecting): this process is ended once all are done. Two guards keep them
  * on this machine: `fetch` refuses every address but loopback, and every
  * `listen` binds a free port on 127.0.0.1 instead of the one written (3000...).
+ * Blocks run in a scratch working directory, so files they write go there.
  * Prints one JSON line: `{ "failures": [{ "file", "error" }] }`.
  */
+import { mkdtempSync } from 'node:fs'
 import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+
+// Files a sample writes (`asyncapi.json`...) land in a scratch folder, not the repository.
+process.chdir(mkdtempSync(join(tmpdir(), 'tidings-docs-run-')))
 
 // Long enough for what a block starts at once (a client's first status, a failed
 // first connection) to fail under its name; one longer wait at the end.
