@@ -7,5 +7,9 @@ export default defineConfig({
   dts: { entry: { index: 'src/index.ts' } },
   clean: true,
   sourcemap: true,
+  // The tarball ships `src` (the maps point at it), so the maps need not carry a second copy.
+  esbuildOptions(options) {
+    options.sourcesContent = false
+  },
   target: 'es2022',
 })

@@ -6,5 +6,9 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
+  // The tarball ships `src` (the maps point at it), so the maps need not carry a second copy.
+  esbuildOptions(options) {
+    options.sourcesContent = false
+  },
   target: 'es2022',
 })
