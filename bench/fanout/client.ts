@@ -156,9 +156,12 @@ function request(port: number, path: string): string {
 /** The path of connection `index`: in the per-user scenario, its topics or rooms appended. */
 function pathFor(path: string, index: number, users: number | undefined): string {
   if (users === undefined) return path
-  const user = `user:${index % users}`
-  if (wire === 'sse') return `${path}${path.includes('?') ? '&' : '?'}topic=team&topic=${user}`
-  return `${path}&rooms=team,${user}`
+  // The first `users` connections are one user each; the others are on `team` only.
+  const topics = index < users ? ['team', `user:${index}`] : ['team']
+  if (wire === 'sse') {
+    return `${path}${path.includes('?') ? '&' : '?'}${topics.map((t) => `topic=${t}`).join('&')}`
+  }
+  return `${path}&rooms=${topics.join(',')}`
 }
 
 function connectAll(

@@ -123,7 +123,7 @@ export type ClientRequest =
       total: number
       concurrency: number
       /**
-       * Per-user scenario: connection i subscribes to `team` and `user:<i % users>`
+       * Per-user scenario: connection i subscribes to `team`, and to `user:<i>` when i < `users`
        * (query `topic=team&topic=user:<k>` for SSE, `rooms=team,user:<k>` for socket.io).
        */
       users?: number | undefined
