@@ -123,7 +123,8 @@ function handshake(
       return
     }
     conn.head = head.subarray(end + HEAD_END.length)
-    conn.state = wire === 'sse' ? State.Live : State.SioOpen
+    // A plain WebSocket (`ws`) is live at its 101: the server speaks first and only.
+    conn.state = wire === 'socket.io' ? State.SioOpen : State.Live
   }
   if (conn.state === State.SioOpen) {
     if (conn.head.indexOf(SIO_OPEN) === -1) return

@@ -24,6 +24,11 @@ export interface Contender {
   emitTo?(room: string, payload: TickPayload | TeamPayload): void
   /** Implementation-specific counters reported after each scenario (drops, cut-offs). */
   stats(): unknown
+  /**
+   * Emits not yet acknowledged by a broker (Redis): full rate holds off while it is high, so a
+   * contender whose emit is asynchronous cannot queue without bound.
+   */
+  backlog?(): number
 }
 
 const SSE_HEADERS = {
@@ -145,9 +150,51 @@ async function socketIo(server: Server): Promise<Contender> {
   }
 }
 
-async function tidings(server: Server): Promise<Contender> {
+async function tidings(server: Server, variant: 'sse' | 'ws' | 'redis'): Promise<Contender> {
   const { createTidings } = await import('./tidings.js')
-  return createTidings(server)
+  return createTidings(server, variant)
+}
+
+/** The WebSocket baseline: `ws`, one pre-encoded string per event, `send` to every socket. */
+async function rawWs(server: Server): Promise<Contender> {
+  const { WebSocketServer } = await import('ws')
+  const wss = new WebSocketServer({ server, perMessageDeflate: false })
+  return {
+    path: '/',
+    wire: 'ws',
+    subscribers: () => wss.clients.size,
+    emit(payload) {
+      const text = JSON.stringify(payload)
+      for (const ws of wss.clients) ws.send(text)
+    },
+    stats: () => ({}),
+  }
+}
+
+/** socket.io as above, with `@socket.io/redis-streams-adapter` on ioredis: the peer on Redis. */
+async function socketIoRedis(server: Server): Promise<Contender> {
+  const [{ Server: IoServer }, { createAdapter }, { Redis }] = await Promise.all([
+    import('socket.io'),
+    import('@socket.io/redis-streams-adapter'),
+    import('ioredis'),
+  ])
+  const redis = new Redis(Number(process.env.BENCH_REDIS_PORT), '127.0.0.1')
+  const io = new IoServer(server, {
+    transports: ['websocket'],
+    serveClient: false,
+    perMessageDeflate: false,
+    httpCompression: false,
+    adapter: createAdapter(redis, { streamName: process.env.BENCH_REDIS_PREFIX ?? 'socket.io' }),
+  })
+  return {
+    path: '/socket.io/?EIO=4&transport=websocket',
+    wire: 'socket.io',
+    subscribers: () => io.of('/').sockets.size,
+    emit: (payload) => {
+      io.emit(EVENT_NAME, payload)
+    },
+    stats: () => ({ engineClients: io.engine.clientsCount }),
+  }
 }
 
 export async function createContender(name: ContenderName, server: Server): Promise<Contender> {
@@ -155,7 +202,15 @@ export async function createContender(name: ContenderName, server: Server): Prom
     case 'raw':
       return raw(server)
     case 'tidings':
-      return tidings(server)
+      return tidings(server, 'sse')
+    case 'tidings-ws':
+      return tidings(server, 'ws')
+    case 'tidings-redis':
+      return tidings(server, 'redis')
+    case 'raw-ws':
+      return rawWs(server)
+    case 'socket.io-redis':
+      return socketIoRedis(server)
     case 'better-sse':
       return betterSse(server)
     case 'socket.io':

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { startRedis, type TestRedis } from '../../test/support/redis.js'
 import {
   ALL_CONTENDERS,
   type ClientMark,
@@ -18,6 +19,7 @@ import {
   type ContenderName,
   type LatencyReport,
   type MemorySample,
+  REDIS_CONTENDERS,
   type RpcResponse,
   type ServerMark,
   type ServerReady,
@@ -63,6 +65,9 @@ const config = {
   runs: Math.max(1, envInt('BENCH_RUNS', 3)),
   idleRuns: envInt('BENCH_IDLE_RUNS', 1),
   // The per-user scenario (see bench/README.md): 0 connections skips it.
+  cluster: envList('BENCH_CLUSTER', 'tidings,tidings-redis,socket.io-redis'),
+  clusterN: envInt('BENCH_CLUSTER_N', 2000),
+  clusterProcs: envList('BENCH_CLUSTER_PROCS', '1,2').map(Number),
   usersN: envInt('BENCH_USERS_N', 5000),
   usersGroups: envList('BENCH_USERS_GROUPS', '5000,50').map(Number),
   usersContenders: envList('BENCH_USERS_ONLY', 'tidings,socket.io'),
@@ -84,6 +89,12 @@ for (const n of config.sizes) {
 for (const groups of config.usersGroups) {
   if (config.usersN > 0 && (!Number.isInteger(groups) || groups < 1 || groups > config.usersN)) {
     throw new Error('BENCH_USERS_GROUPS must list whole numbers from 1 to BENCH_USERS_N')
+  }
+}
+const CLUSTER_CONTENDERS: readonly ContenderName[] = ['tidings', ...REDIS_CONTENDERS]
+for (const name of config.cluster) {
+  if (!CLUSTER_CONTENDERS.includes(name as ContenderName)) {
+    throw new Error(`BENCH_CLUSTER: one of ${CLUSTER_CONTENDERS.join(', ')}, not "${name}"`)
   }
 }
 const USERS_CONTENDERS: readonly ContenderName[] = ['tidings', 'socket.io']
@@ -493,6 +504,224 @@ async function users(
   }
 }
 
+// ---- on Redis: one and two server processes ----
+
+/**
+ * The cluster section: `procs` server processes of one contender sharing a Redis (Tidings on
+ * `@tidings/redis`, socket.io with its Redis Streams adapter), N clients split evenly between
+ * them, every event to every client. Latency at a fixed rate from the first process; then full
+ * rate from every process. Nothing is pinned here: the servers, Redis and the load process share
+ * the machine's cores, so besides events/s it reports what scales regardless of cores, delivered
+ * events per server CPU-second, with the load process's and Redis's CPU beside it.
+ */
+interface ClusterResult {
+  name: ContenderName
+  procs: number
+  n: number
+  eventsPerSec: number
+  /** Delivered events per CPU-second of all server processes together. */
+  perServerCpuSecond: number
+  serverCpuPct: number
+  clientCpuPct: number
+  redisCpuPct: number
+  gatedPct: number
+  latency: LatencyReport
+  cutOff: number
+}
+
+function redisCpuSeconds(redis: TestRedis): number {
+  const info = redis.cli('INFO', 'cpu')
+  const read = (key: string) => Number(new RegExp(`${key}:([0-9.]+)`).exec(info)?.[1] ?? 0)
+  return read('used_cpu_sys') + read('used_cpu_user')
+}
+
+async function cluster(
+  scripts: { server: string; client: string },
+  redis: TestRedis,
+  name: ContenderName,
+  procs: number,
+  run: number,
+): Promise<ClusterResult> {
+  const n = config.clusterN
+  redis.cli('FLUSHALL')
+  process.env.BENCH_REDIS_PORT = String(redis.port)
+  process.env.BENCH_REDIS_PREFIX = `bench-${run}-${procs}`
+  const servers: { rpc: Rpc<ServerRequest>; ready: ServerReady }[] = []
+  const clientChild = spawnNode(scripts.client, [], undefined, [])
+  const client = new Rpc<ClientRequest>(clientChild, `${name} client`)
+  try {
+    for (let i = 0; i < procs; i++) {
+      const child = spawnNode(scripts.server, [name], undefined, ['--expose-gc'])
+      const ready = await new Promise<ServerReady>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${name} server did not listen`)), 20_000)
+        child.on('message', (message: ServerReady) => {
+          if (message.type !== 'listening') return
+          clearTimeout(timer)
+          resolve(message)
+        })
+        child.on('exit', (code) => reject(new Error(`${name} server exited (${code})`)))
+      })
+      servers.push({ rpc: new Rpc<ServerRequest>(child, `${name} server ${i}`), ready })
+    }
+    for (const [i, { ready }] of servers.entries()) {
+      const { port, path, wire } = ready
+      await client.call(
+        {
+          cmd: 'connect',
+          port,
+          path,
+          wire,
+          total: (n * (i + 1)) / procs,
+          concurrency: config.concurrency,
+        },
+        120_000,
+      )
+    }
+    const deadline = performance.now() + 20_000
+    for (;;) {
+      const counts = await Promise.all(
+        servers.map((s) => s.rpc.call<number>({ cmd: 'subscribers' })),
+      )
+      if (counts.every((count) => count === n / procs)) break
+      if (performance.now() > deadline) throw new Error(`subscribers ${counts.join(', ')} of ${n}`)
+      await sleep(50)
+    }
+    const first = servers[0]!.rpc
+    const paced = first.call<number>(
+      { cmd: 'paced', rate: config.rate, durationMs: config.warmupMs + config.latencyMs },
+      config.warmupMs + config.latencyMs + 30_000,
+    )
+    await sleep(config.warmupMs)
+    await client.call({ cmd: 'latency-reset' })
+    await paced
+    await sleep(500)
+    const latency = await client.call<LatencyReport>({ cmd: 'latency-report' })
+
+    for (const { rpc } of servers) {
+      await rpc.call({
+        cmd: 'full-start',
+        burst: config.burst,
+        split: false,
+        maxPendingBytes: (config.maxPendingPerConn * n) / procs,
+      })
+    }
+    await sleep(config.warmupMs)
+    const mark = () =>
+      Promise.all([
+        Promise.all(servers.map((s) => s.rpc.call<ServerMark>({ cmd: 'mark' }))),
+        client.call<ClientMark>({ cmd: 'mark' }),
+        redisCpuSeconds(redis),
+      ])
+    const [s0, c0, r0] = await mark()
+    await sleep(config.durationMs)
+    const [s1, c1, r1] = await mark()
+    for (const { rpc } of servers) await rpc.call({ cmd: 'full-stop' })
+    await sleep(500)
+    const after = await client.call<ClientMark>({ cmd: 'mark' })
+    const delivered = c1.received - c0.received
+    const seconds = (c1.atMicros - c0.atMicros) / 1e6
+    const serverCpu = s1.reduce((sum, m, i) => sum + cpuMicros(m.cpu) - cpuMicros(s0[i]!.cpu), 0)
+    const gated = s1.reduce((sum, m, i) => sum + m.gated - s0[i]!.gated, 0)
+    const turns = s1.reduce((sum, m, i) => sum + m.bursts - s0[i]!.bursts, 0) + gated
+    return {
+      name,
+      procs,
+      n,
+      eventsPerSec: delivered / seconds,
+      perServerCpuSecond: delivered / (serverCpu / 1e6),
+      serverCpuPct: serverCpu / (seconds * 1e4),
+      clientCpuPct: (cpuMicros(c1.cpu) - cpuMicros(c0.cpu)) / (seconds * 1e4),
+      redisCpuPct: ((r1 - r0) / seconds) * 100,
+      gatedPct: turns === 0 ? 0 : (gated / turns) * 100,
+      latency,
+      cutOff: after.closed,
+    }
+  } finally {
+    await client.call({ cmd: 'close' }).catch(() => undefined)
+    await Promise.all([client.stop(), ...servers.map((s) => s.rpc.stop())])
+  }
+}
+
+function clusterTable(results: ClusterResult[]): string {
+  const m = (name: ContenderName, procs: number, pick: (r: ClusterResult) => number) => {
+    const rows = results.filter((r) => r.name === name && r.procs === procs)
+    return rows.length > 0 ? medianOf(rows, pick) : Number.NaN
+  }
+  const rows: string[][] = []
+  for (const name of CLUSTER_CONTENDERS.filter((c) => config.cluster.includes(c))) {
+    for (const procs of config.clusterProcs) {
+      if (!results.some((r) => r.name === name && r.procs === procs)) continue
+      const at = (pick: (r: ClusterResult) => number) => m(name, procs, pick)
+      rows.push([
+        name === 'tidings' ? 'tidings (memory)' : name,
+        String(procs),
+        fmt(at((r) => r.eventsPerSec)),
+        fmt(at((r) => r.perServerCpuSecond)),
+        `${fmt(at((r) => r.serverCpuPct))}%`,
+        `${fmt(at((r) => r.clientCpuPct))}%`,
+        `${fmt(at((r) => r.redisCpuPct))}%`,
+        `${fmt(at((r) => r.gatedPct))}%`,
+        fmt(
+          at((r) => r.latency.p50Ms),
+          2,
+        ),
+        fmt(
+          at((r) => r.latency.p99Ms),
+          2,
+        ),
+        fmt(at((r) => r.cutOff)),
+      ])
+    }
+  }
+  const lines = [
+    `on Redis: N = ${config.clusterN} clients split over the server processes, every event to every client`,
+    table(
+      [
+        'contender',
+        'procs',
+        'events/s',
+        'per server CPU-s',
+        'servers CPU',
+        'load CPU',
+        'redis CPU',
+        'gated',
+        'p50 ms',
+        'p99 ms',
+        'cut off',
+      ],
+      rows,
+    ),
+  ]
+  const ratio = (
+    a: [ContenderName, number],
+    b: [ContenderName, number],
+    pick: (r: ClusterResult) => number,
+  ) => m(a[0], a[1], pick) / m(b[0], b[1], pick)
+  const events = (r: ClusterResult) => r.eventsPerSec
+  const perCpu = (r: ClusterResult) => r.perServerCpuSecond
+  const p99 = (r: ClusterResult) => r.latency.p99Ms
+  const has = (name: ContenderName, procs: number) =>
+    results.some((r) => r.name === name && r.procs === procs)
+  if (has('tidings-redis', 1) && has('tidings', 1)) {
+    lines.push(
+      `tidings on Redis / in memory, 1 process: events/s ${fmt(ratio(['tidings-redis', 1], ['tidings', 1], events), 2)}x (target >= 0.7), per server CPU-s ${fmt(ratio(['tidings-redis', 1], ['tidings', 1], perCpu), 2)}x; p99 at ${config.rate} ev/s ${fmt(m('tidings-redis', 1, p99) - m('tidings', 1, p99), 2)} ms more (target <= 2)`,
+    )
+  }
+  if (has('tidings-redis', 2) && has('tidings-redis', 1)) {
+    lines.push(
+      `tidings on Redis, 2 processes / 1: events/s ${fmt(ratio(['tidings-redis', 2], ['tidings-redis', 1], events), 2)}x (target >= 1.5), per server CPU-s ${fmt(ratio(['tidings-redis', 2], ['tidings-redis', 1], perCpu), 2)}x`,
+    )
+  }
+  for (const procs of config.clusterProcs) {
+    if (has('tidings-redis', procs) && has('socket.io-redis', procs)) {
+      lines.push(
+        `tidings / socket.io on Redis, ${procs} process${procs > 1 ? 'es' : ''}: events/s ${fmt(ratio(['tidings-redis', procs], ['socket.io-redis', procs], events), 2)}x, per server CPU-s ${fmt(ratio(['tidings-redis', procs], ['socket.io-redis', procs], perCpu), 2)}x`,
+      )
+    }
+  }
+  return lines.join('\n')
+}
+
 // ---- report ----
 
 function median(values: number[]): number {
@@ -565,23 +794,35 @@ function fanoutTable(n: number, results: FanoutResult[]): string {
       )}x`,
       fmt(m(name, (r) => r.cutOff)),
     ])
-  return table(
-    [
-      `N = ${n}`,
-      'events/s',
-      'vs raw',
-      'srv CPU us/ev',
-      'vs raw',
-      'srv CPU',
-      'client CPU',
-      'gated',
-      'p50 ms',
-      'p99 ms',
-      'p99 vs raw',
-      'cut off',
-    ],
-    rows,
+  return (
+    table(
+      [
+        `N = ${n}`,
+        'events/s',
+        'vs raw',
+        'srv CPU us/ev',
+        'vs raw',
+        'srv CPU',
+        'client CPU',
+        'gated',
+        'p50 ms',
+        'p99 ms',
+        'p99 vs raw',
+        'cut off',
+      ],
+      rows,
+    ) +
+    wsRatio(
+      byName.has('tidings-ws') && byName.has('raw-ws'),
+      () =>
+        `tidings-ws / raw-ws: events/s ${fmt(m('tidings-ws', (r) => r.eventsPerSec) / m('raw-ws', (r) => r.eventsPerSec), 2)}x (target >= 1.0), server CPU per event ${fmt(m('tidings-ws', (r) => r.serverCpuUsPerEvent) / m('raw-ws', (r) => r.serverCpuUsPerEvent), 2)}x`,
+    )
   )
+}
+
+/** A line under a table comparing the WebSocket contenders (the "vs raw" columns compare with SSE's raw loop). */
+function wsRatio(present: boolean, line: () => string): string {
+  return present ? `\n${line()}` : ''
 }
 
 function idleTable(results: IdleResult[]): string {
@@ -607,9 +848,17 @@ function idleTable(results: IdleResult[]): string {
         1,
       ),
     ])
-  return table(
-    [`idle N = ${config.idleN}`, 'RSS KiB/conn', 'vs raw', 'heap KiB/conn', 'external KiB/conn'],
-    rows,
+  const has = (name: ContenderName) => results.some((r) => r.name === name)
+  return (
+    table(
+      [`idle N = ${config.idleN}`, 'RSS KiB/conn', 'vs raw', 'heap KiB/conn', 'external KiB/conn'],
+      rows,
+    ) +
+    wsRatio(
+      has('tidings-ws') && has('raw-ws'),
+      () =>
+        `tidings-ws / raw-ws: idle RSS per connection ${fmt(m('tidings-ws', (r) => r.rssKiBPerConn) / m('raw-ws', (r) => r.rssKiBPerConn), 2)}x (target <= 1.2)`,
+    )
   )
 }
 
@@ -712,6 +961,8 @@ async function main(): Promise<void> {
   const fanoutResults: FanoutResult[] = []
   const usersResults: UsersResult[] = []
   const idleResults: IdleResult[] = []
+  const clusterResults: ClusterResult[] = []
+  let redis: TestRedis | undefined
   for (let run = 0; run < config.runs; run++) {
     // Rotate the order between runs so no contender always goes first on a cold machine.
     const order = config.contenders.map(
@@ -739,6 +990,19 @@ async function main(): Promise<void> {
         }
       }
     }
+    if (config.cluster.length > 0 && config.clusterN > 0) {
+      redis ??= await startRedis()
+      for (const name of config.cluster as ContenderName[]) {
+        for (const procs of config.clusterProcs) {
+          if (name === 'tidings' && procs > 1) continue
+          const r = await cluster(scripts, redis, name, procs, run)
+          clusterResults.push(r)
+          console.log(
+            `  run ${run + 1} cluster ${name} x${procs}: ${fmt(r.eventsPerSec)} ev/s, ${fmt(r.perServerCpuSecond)} per server CPU-s, servers ${fmt(r.serverCpuPct)}% load ${fmt(r.clientCpuPct)}% redis ${fmt(r.redisCpuPct)}% CPU, gated ${fmt(r.gatedPct)}%, p50 ${fmt(r.latency.p50Ms, 2)} p99 ${fmt(r.latency.p99Ms, 2)} ms, cut off ${r.cutOff}`,
+          )
+        }
+      }
+    }
     if (config.idleN > 0 && run < config.idleRuns) {
       for (const name of order) {
         const r = await idle(scripts, name)
@@ -754,13 +1018,15 @@ async function main(): Promise<void> {
   for (const n of config.sizes) console.log(`${fanoutTable(n, fanoutResults)}\n`)
   if (idleResults.length > 0) console.log(`${idleTable(idleResults)}\n`)
   if (usersResults.length > 0) console.log(`${usersTable(usersResults)}\n`)
+  if (clusterResults.length > 0) console.log(`${clusterTable(clusterResults)}\n`)
+  await redis?.stop()
   console.log(
     `${config.runs > 1 ? `medians of ${config.runs} runs; ` : ''}done in ${fmt((performance.now() - startedAt) / 1000)} s`,
   )
   mkdirSync(resultsDir, { recursive: true })
   writeFileSync(
     join(resultsDir, 'bench-fanout.json'),
-    `${JSON.stringify({ config, fanout: fanoutResults, idle: idleResults, users: usersResults }, null, 2)}\n`,
+    `${JSON.stringify({ config, fanout: fanoutResults, idle: idleResults, users: usersResults, cluster: clusterResults }, null, 2)}\n`,
   )
 }
 

@@ -3,7 +3,21 @@
  * event payload, the IPC messages, and the clock.
  */
 
-export const CONTENDERS = ['raw', 'tidings', 'better-sse', 'socket.io'] as const
+export const CONTENDERS = [
+  'raw',
+  'tidings',
+  'better-sse',
+  'socket.io',
+  'raw-ws',
+  'tidings-ws',
+] as const
+
+/**
+ * Contenders on Redis, run in the cluster section with one and with two server processes:
+ * Tidings on `@tidings/redis`, socket.io with `@socket.io/redis-streams-adapter`. `tidings`
+ * (memory) runs there too, as the cost-of-going-distributed baseline.
+ */
+export const REDIS_CONTENDERS = ['tidings-redis', 'socket.io-redis'] as const
 
 /**
  * Variants of the raw loop that isolate where a fan-out's time goes; run them by naming them in
@@ -22,11 +36,21 @@ export const EXPERIMENTS = [
   'raw-tick-close',
   'raw-tick-immediate',
 ] as const
-export type ContenderName = (typeof CONTENDERS)[number] | (typeof EXPERIMENTS)[number]
-export const ALL_CONTENDERS: readonly ContenderName[] = [...CONTENDERS, ...EXPERIMENTS]
+export type ContenderName =
+  | (typeof CONTENDERS)[number]
+  | (typeof EXPERIMENTS)[number]
+  | (typeof REDIS_CONTENDERS)[number]
+export const ALL_CONTENDERS: readonly ContenderName[] = [
+  ...CONTENDERS,
+  ...EXPERIMENTS,
+  ...REDIS_CONTENDERS,
+]
 
-/** How a load client speaks to a contender: a plain SSE GET, or engine.io v4 over a WebSocket. */
-export type Wire = 'sse' | 'socket.io'
+/**
+ * How a load client speaks to a contender: a plain SSE GET, a plain WebSocket upgrade (the server
+ * sends, the client only reads), or engine.io v4 over a WebSocket.
+ */
+export type Wire = 'sse' | 'ws' | 'socket.io'
 
 export const EVENT_NAME = 'tick'
 

@@ -48,6 +48,9 @@ function pendingBytes(): number {
 
 const full = { running: false, emitted: 0, teamEmitted: 0, bursts: 0, gated: 0 }
 
+/** Emits a broker has not acknowledged yet, past which full rate waits (Redis contenders). */
+const MAX_BACKLOG = 1000
+
 /**
  * Emits `burst` events per turn of the event loop: from one callback, or (`split`) each from its
  * own `setImmediate` callback, as events caused by separate I/O callbacks would be.
@@ -55,7 +58,7 @@ const full = { running: false, emitted: 0, teamEmitted: 0, bursts: 0, gated: 0 }
 function fullRate(burst: number, split: boolean, maxPendingBytes: number): void {
   const loop = (): void => {
     if (!full.running) return
-    if (pendingBytes() > maxPendingBytes) {
+    if (pendingBytes() > maxPendingBytes || (contender.backlog?.() ?? 0) > MAX_BACKLOG) {
       full.gated += 1
     } else {
       if (split) for (let i = 0; i < burst; i++) setImmediate(emitOne)
