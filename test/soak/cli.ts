@@ -1,5 +1,5 @@
 /**
- * `npm run soak -- [--leg node,fetch] [--seed N] [--clients N] [--client-processes N] [--events N]
+ * `npm run soak -- [--leg node,fetch,websocket] [--seed N] [--clients N] [--client-processes N] [--events N]
  * [--topics N] [--history N] [--heartbeat MS] [--idle-timeout MS] [--phase-timeout MS] [--all]`
  *
  * The long soak: the same run as the short one in `npm test`, with larger

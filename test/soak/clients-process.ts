@@ -12,6 +12,7 @@ import {
   type GapInfo,
 } from '@tidings/client'
 import { parseEventId } from '@tidings/schema'
+import { WebSocket } from 'ws'
 import { announceReady, serveParent } from '../support/child-rpc.js'
 import { type ClientRow, checkClient, type Emitted, type SeenGap } from './checker.js'
 import { soakEvents } from './contract.js'
@@ -83,6 +84,8 @@ function start(request: Extract<ClientsRequest, { cmd: 'start' }>): void {
     }
     const client = createClient(soakEvents, request.url, {
       ...request.options,
+      // Node 20 has no global WebSocket: the `websocket` leg's clients use ws's.
+      ...(request.options.transport === 'websocket' && { WebSocket }),
       fetch: counted,
       ...(spec.topics.length > 0 && { topics: spec.topics }),
       idleTimeoutMs: request.idleTimeoutMs,

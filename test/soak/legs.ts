@@ -12,14 +12,12 @@ import type { Emitter } from '@tidings/server'
 /**
  * `node`: `http.createServer((req, res) => emitter.handle(req, res))`.
  * `fetch`: `emitter.fetch` through @hono/node-server's Node adapter.
- *
- * A `websocket` leg slots in here once `emitter.upgrade` and the client's
- * `transport` option exist: serve with `server.on('upgrade', (req, socket, head) =>
- * emitter.upgrade(req, socket, head))` and connect with `{ transport: 'websocket' }`.
- * The chaos proxy works on TCP, so it carries WebSocket frames unchanged (and
- * still splits inside them, since each message holds SSE bytes).
+ * `websocket`: `emitter.upgrade` on the Node server's `upgrade` event, clients
+ * with `transport: 'websocket'` (the clients process gives them `ws`'s class:
+ * Node 20 has no global WebSocket). The chaos proxy works on TCP, so it carries
+ * WebSocket frames unchanged and still cuts, stalls and splits inside them.
  */
-export const LEGS = ['node', 'fetch'] as const
+export const LEGS = ['node', 'fetch', 'websocket'] as const
 export type LegName = (typeof LEGS)[number]
 
 // biome-ignore lint/suspicious/noExplicitAny: the soak serves one contract; the leg needs none of its types
@@ -75,4 +73,14 @@ const fetchLeg: Leg = {
   clientOptions: {},
 }
 
-export const legs: Readonly<Record<LegName, Leg>> = { node, fetch: fetchLeg }
+const websocket: Leg = {
+  name: 'websocket',
+  serve: (emitter) => {
+    const server = http.createServer((req, res) => void emitter.handle(req, res))
+    server.on('upgrade', (req, socket, head) => void emitter.upgrade(req, socket, head))
+    return listen(server)
+  },
+  clientOptions: { transport: 'websocket' },
+}
+
+export const legs: Readonly<Record<LegName, Leg>> = { node, fetch: fetchLeg, websocket }
