@@ -25,11 +25,18 @@ export type {
 } from './types.js'
 export { hasEvent, type ValidationResult, validatePayload } from './validate.js'
 export {
+  AFTER_PARAM,
+  END_EVENT,
+  type EndInfo,
+  type EndReason,
   GAP_EVENT,
   type GapInfo,
   type GapReason,
   HELLO_COMMENT_PREFIX,
+  type HistoryEntry,
+  type HistoryPage,
   LAST_EVENT_ID_PARAM,
+  LIMIT_PARAM,
   REPLAY_PARAM,
   RESERVED_PREFIX,
   TOPIC_PARAM,

@@ -58,3 +58,60 @@ export const REPLAY_PARAM = 'replay'
  * `: tidings heartbeat=15000`.
  */
 export const HELLO_COMMENT_PREFIX = 'tidings heartbeat='
+
+/**
+ * The control event that closes a topic for good: the last event of that
+ * topic's history, with an id like any other so a resume delivers it exactly
+ * once. Its `data` is an {@link EndInfo}.
+ */
+export const END_EVENT = 'tidings:end'
+
+/**
+ * Why a topic ended. The three named reasons are the ones the SDK gives meaning
+ * to; an app may pass its own string.
+ */
+export type EndReason = 'complete' | 'cancelled' | 'failed' | (string & {})
+
+/** The `data` of an {@link END_EVENT}. */
+export interface EndInfo {
+  readonly topic: string
+  readonly reason: EndReason
+}
+
+/**
+ * Query parameter of a history read (`Accept: application/json`): return the
+ * events after this id. Without it the page starts at the oldest retained event.
+ */
+export const AFTER_PARAM = 'after'
+
+/** Query parameter of a history read: the most events one page may hold. */
+export const LIMIT_PARAM = 'limit'
+
+/** One event of a {@link HistoryPage}, as it was encoded on the stream. */
+export interface HistoryEntry {
+  readonly id: string
+  readonly event: string
+  readonly data: unknown
+}
+
+/**
+ * The JSON body a server answers a history read with. Pages are finite and
+ * read-only; a page that is full (`last` false) never changes, so it can be
+ * cached. End events appear in `events` like any other (`event` is
+ * {@link END_EVENT}).
+ */
+export interface HistoryPage {
+  /** Events of the requested topics after the requested id, oldest first. */
+  readonly events: readonly HistoryEntry[]
+  /**
+   * The id to pass as `after` for the next page: the last event's id, or the
+   * requested id when the page is empty.
+   */
+  readonly next: string
+  /** True when this page reaches the newest event the server has. */
+  readonly last: boolean
+  /** True when every requested topic has ended and this page holds its end. */
+  readonly ended: boolean
+  /** Set when the history no longer reaches back to `after`, as on the stream. */
+  readonly gap: GapInfo | null
+}
