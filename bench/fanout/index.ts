@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { ChildRpc } from '../../test/support/child-rpc.js'
 import { startRedis, type TestRedis } from '../../test/support/redis.js'
 import {
   ALL_CONTENDERS,
@@ -20,7 +21,6 @@ import {
   type LatencyReport,
   type MemorySample,
   REDIS_CONTENDERS,
-  type RpcResponse,
   type ServerMark,
   type ServerReady,
   type ServerRequest,
@@ -174,73 +174,9 @@ function spawnNode(script: string, args: string[], cpu: string | undefined, flag
   return child
 }
 
-class Rpc<TRequest> {
-  #next = 1
-  readonly #pending = new Map<
-    number,
-    { resolve: (v: unknown) => void; reject: (e: Error) => void }
-  >()
-  readonly #exited: Promise<void>
-
-  constructor(
-    readonly child: ChildProcess,
-    readonly label: string,
-  ) {
-    child.on('message', (message: RpcResponse | ServerReady) => {
-      if (!('id' in message)) return
-      const waiter = this.#pending.get(message.id)
-      if (!waiter) return
-      this.#pending.delete(message.id)
-      if (message.ok) waiter.resolve(message.value)
-      else waiter.reject(new Error(`${label}: ${message.error}`))
-    })
-    this.#exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
-        for (const waiter of this.#pending.values()) {
-          waiter.reject(new Error(`${label} exited (${signal ?? code})`))
-        }
-        this.#pending.clear()
-        resolve()
-      })
-    })
-  }
-
-  call<T>(body: TRequest, timeoutMs = 60_000): Promise<T> {
-    const id = this.#next++
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id)
-        reject(new Error(`${this.label}: no answer to ${JSON.stringify(body)} in ${timeoutMs} ms`))
-      }, timeoutMs)
-      this.#pending.set(id, {
-        resolve: (value) => {
-          clearTimeout(timer)
-          resolve(value as T)
-        },
-        reject: (error) => {
-          clearTimeout(timer)
-          reject(error)
-        },
-      })
-      this.child.send({ id, body })
-    })
-  }
-
-  /** Disconnects IPC (the child exits by itself, writing a CPU profile if asked), then kills. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return
-    if (this.child.connected) this.child.disconnect()
-    const exited = await Promise.race([this.#exited.then(() => true), sleep(5000, false)])
-    if (!exited) {
-      this.child.kill('SIGKILL')
-      await this.#exited
-    }
-  }
-}
-
 interface Pair {
-  server: Rpc<ServerRequest>
-  client: Rpc<ClientRequest>
+  server: ChildRpc<ServerRequest>
+  client: ChildRpc<ClientRequest>
   ready: ServerReady
 }
 
@@ -251,28 +187,16 @@ async function startPair(scripts: { server: string; client: string }, name: Cont
     mkdirSync(dir, { recursive: true })
     flags.push('--cpu-prof', `--cpu-prof-dir=${dir}`)
   }
-  const serverChild = spawnNode(scripts.server, [name], pinning?.server, flags)
-  const ready = await new Promise<ServerReady>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${name} server did not listen in 20 s`)),
-      20_000,
-    )
-    serverChild.on('message', (message: ServerReady) => {
-      if (message.type !== 'listening') return
-      clearTimeout(timer)
-      resolve(message)
-    })
-    serverChild.on('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`${name} server exited (${code}) before listening`))
-    })
-  })
-  const clientChild = spawnNode(scripts.client, [], pinning?.client, [])
-  return {
-    server: new Rpc<ServerRequest>(serverChild, `${name} server`),
-    client: new Rpc<ClientRequest>(clientChild, `${name} client`),
-    ready,
-  } satisfies Pair
+  const server = new ChildRpc<ServerRequest>(
+    spawnNode(scripts.server, [name], pinning?.server, flags),
+    `${name} server`,
+  )
+  const ready = await server.ready<ServerReady>(20_000)
+  const client = new ChildRpc<ClientRequest>(
+    spawnNode(scripts.client, [], pinning?.client, []),
+    `${name} client`,
+  )
+  return { server, client, ready } satisfies Pair
 }
 
 async function stopPair(pair: Pair): Promise<void> {
@@ -546,22 +470,18 @@ async function cluster(
   redis.cli('FLUSHALL')
   process.env.BENCH_REDIS_PORT = String(redis.port)
   process.env.BENCH_REDIS_PREFIX = `bench-${run}-${procs}`
-  const servers: { rpc: Rpc<ServerRequest>; ready: ServerReady }[] = []
-  const clientChild = spawnNode(scripts.client, [], undefined, [])
-  const client = new Rpc<ClientRequest>(clientChild, `${name} client`)
+  const servers: { rpc: ChildRpc<ServerRequest>; ready: ServerReady }[] = []
+  const client = new ChildRpc<ClientRequest>(
+    spawnNode(scripts.client, [], undefined, []),
+    `${name} client`,
+  )
   try {
     for (let i = 0; i < procs; i++) {
-      const child = spawnNode(scripts.server, [name], undefined, ['--expose-gc'])
-      const ready = await new Promise<ServerReady>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${name} server did not listen`)), 20_000)
-        child.on('message', (message: ServerReady) => {
-          if (message.type !== 'listening') return
-          clearTimeout(timer)
-          resolve(message)
-        })
-        child.on('exit', (code) => reject(new Error(`${name} server exited (${code})`)))
-      })
-      servers.push({ rpc: new Rpc<ServerRequest>(child, `${name} server ${i}`), ready })
+      const rpc = new ChildRpc<ServerRequest>(
+        spawnNode(scripts.server, [name], undefined, ['--expose-gc']),
+        `${name} server ${i}`,
+      )
+      servers.push({ rpc, ready: await rpc.ready<ServerReady>(20_000) })
     }
     for (const [i, { ready }] of servers.entries()) {
       const { port, path, wire } = ready

@@ -6,6 +6,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { announceReady, serveParent } from '../../test/support/child-rpc.js'
 import { createContender } from './contenders.js'
 import {
   ALL_CONTENDERS,
@@ -16,7 +17,6 @@ import {
   type ServerMark,
   type ServerReady,
   type ServerRequest,
-  serveRpc,
   type TickPayload,
 } from './protocol.js'
 
@@ -137,7 +137,7 @@ async function memory(): Promise<MemorySample> {
   return { rss, heapUsed, external, arrayBuffers }
 }
 
-serveRpc<ServerRequest>(async (request) => {
+serveParent<ServerRequest>(async (request) => {
   switch (request.cmd) {
     case 'subscribers':
       return contender.subscribers()
@@ -173,11 +173,5 @@ serveRpc<ServerRequest>(async (request) => {
 
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo
-  process.send?.({
-    type: 'listening',
-    port,
-    path: contender.path,
-    wire: contender.wire,
-  } satisfies ServerReady)
+  announceReady({ port, path: contender.path, wire: contender.wire } satisfies ServerReady)
 })
-process.on('disconnect', () => process.exit(0))

@@ -106,13 +106,13 @@ async function run(scenario: ScenarioName, contender: ContenderName): Promise<Re
     maxBufferBytes: config.maxBufferBytes,
     historyEvents: config.historyEvents,
   }
-  const server = new ChildRpc<ServerRequest>(
+  const server = ChildRpc.start<ServerRequest>(
     'bench/memory/server.ts',
     [contender, JSON.stringify(options)],
     `${contender} server`,
     { source: false, nodeFlags: ['--expose-gc'] },
   )
-  const load = new ChildRpc<LoadRequest>('bench/memory/load.ts', [], 'load', { source: false })
+  const load = ChildRpc.start<LoadRequest>('bench/memory/load.ts', [], 'load', { source: false })
   try {
     const ready = await server.ready<ServerReady>()
     await load.ready()
