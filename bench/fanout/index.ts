@@ -199,6 +199,28 @@ async function startPair(scripts: { server: string; client: string }, name: Cont
   return { server, client, ready } satisfies Pair
 }
 
+/**
+ * The full-rate window, once the server's loop runs: warm up, then two marks taken on both sides
+ * `durationMs` apart; then stop, and a last client mark for what was still in flight.
+ */
+async function measureFullRate(pair: Pair) {
+  await sleep(config.warmupMs)
+  const [s0, c0] = await Promise.all([
+    pair.server.call<ServerMark>({ cmd: 'mark' }),
+    pair.client.call<ClientMark>({ cmd: 'mark' }),
+  ])
+  await sleep(config.durationMs)
+  const [s1, c1] = await Promise.all([
+    pair.server.call<ServerMark>({ cmd: 'mark' }),
+    pair.client.call<ClientMark>({ cmd: 'mark' }),
+  ])
+  await pair.server.call({ cmd: 'full-stop' })
+  await sleep(500)
+  const after = await pair.client.call<ClientMark>({ cmd: 'mark' })
+  const stats = await pair.server.call({ cmd: 'stats' })
+  return { s0, c0, s1, c1, after, stats }
+}
+
 async function stopPair(pair: Pair): Promise<void> {
   await pair.client.call({ cmd: 'close' }).catch(() => undefined)
   await Promise.all([pair.client.stop(), pair.server.stop()])
@@ -276,20 +298,7 @@ async function fanout(
       split: config.split,
       maxPendingBytes: config.maxPendingPerConn * n,
     })
-    await sleep(config.warmupMs)
-    const [s0, c0] = await Promise.all([
-      pair.server.call<ServerMark>({ cmd: 'mark' }),
-      pair.client.call<ClientMark>({ cmd: 'mark' }),
-    ])
-    await sleep(config.durationMs)
-    const [s1, c1] = await Promise.all([
-      pair.server.call<ServerMark>({ cmd: 'mark' }),
-      pair.client.call<ClientMark>({ cmd: 'mark' }),
-    ])
-    await pair.server.call({ cmd: 'full-stop' })
-    await sleep(500)
-    const after = await pair.client.call<ClientMark>({ cmd: 'mark' })
-    const stats = await pair.server.call({ cmd: 'stats' })
+    const { s0, c0, s1, c1, after, stats } = await measureFullRate(pair)
 
     const delivered = c1.received - c0.received
     const clientSeconds = (c1.atMicros - c0.atMicros) / 1e6
@@ -384,20 +393,7 @@ async function users(
       teamRate: config.usersTeamRate,
       maxPendingBytes: config.maxPendingPerConn * n,
     })
-    await sleep(config.warmupMs)
-    const [s0, c0] = await Promise.all([
-      pair.server.call<ServerMark>({ cmd: 'mark' }),
-      pair.client.call<ClientMark>({ cmd: 'mark' }),
-    ])
-    await sleep(config.durationMs)
-    const [s1, c1] = await Promise.all([
-      pair.server.call<ServerMark>({ cmd: 'mark' }),
-      pair.client.call<ClientMark>({ cmd: 'mark' }),
-    ])
-    await pair.server.call({ cmd: 'full-stop' })
-    await sleep(500)
-    const after = await pair.client.call<ClientMark>({ cmd: 'mark' })
-    const stats = await pair.server.call({ cmd: 'stats' })
+    const { s0, c0, s1, c1, after, stats } = await measureFullRate(pair)
 
     const deliveries = c1.received - c0.received
     const teamDeliveries = (s1.teamEmitted - s0.teamEmitted) * n
