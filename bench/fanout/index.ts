@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { ChildRpc } from '../../test/support/child-rpc.js'
 import { startRedis, type TestRedis } from '../../test/support/redis.js'
+import { envInt, envList } from '../support/env.js'
+import type { MemorySample } from '../support/memory.js'
 import {
   ALL_CONTENDERS,
   type ClientMark,
@@ -19,7 +21,6 @@ import {
   CONTENDERS,
   type ContenderName,
   type LatencyReport,
-  type MemorySample,
   REDIS_CONTENDERS,
   type ServerMark,
   type ServerReady,
@@ -29,22 +30,7 @@ import {
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
 
-function envInt(name: string, fallback: number): number {
-  const value = process.env[name]
-  if (value === undefined || value === '') return fallback
-  const parsed = Number(value)
-  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be an integer >= 0`)
-  return parsed
-}
-
-function envList(name: string, fallback: string): string[] {
-  return (process.env[name] ?? fallback)
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-}
-
-const only = envList('BENCH_ONLY', CONTENDERS.join(','))
+const only = envList('BENCH_ONLY', CONTENDERS)
 for (const name of only) {
   if (!(ALL_CONTENDERS as readonly string[]).includes(name)) {
     throw new Error(`BENCH_ONLY: unknown contender "${name}" (one of ${ALL_CONTENDERS.join(', ')})`)
@@ -52,7 +38,7 @@ for (const name of only) {
 }
 const config = {
   contenders: ALL_CONTENDERS.filter((name) => only.includes(name)),
-  sizes: envList('BENCH_N', '100,2000').map(Number),
+  sizes: envList('BENCH_N', ['100', '2000']).map(Number),
   idleN: envInt('BENCH_IDLE_N', 5000),
   idleBaseN: envInt('BENCH_IDLE_BASE_N', 100),
   durationMs: envInt('BENCH_DURATION_MS', 3000),
@@ -65,16 +51,16 @@ const config = {
   runs: Math.max(1, envInt('BENCH_RUNS', 3)),
   idleRuns: envInt('BENCH_IDLE_RUNS', 1),
   // The per-user scenario (see bench/README.md): 0 connections skips it.
-  cluster: envList('BENCH_CLUSTER', 'tidings,tidings-redis,socket.io-redis'),
+  cluster: envList('BENCH_CLUSTER', ['tidings', 'tidings-redis', 'socket.io-redis']),
   clusterN: envInt('BENCH_CLUSTER_N', 2000),
-  clusterProcs: envList('BENCH_CLUSTER_PROCS', '1,2').map(Number),
+  clusterProcs: envList('BENCH_CLUSTER_PROCS', ['1', '2']).map(Number),
   usersN: envInt('BENCH_USERS_N', 5000),
-  usersGroups: envList('BENCH_USERS_GROUPS', '5000,50').map(Number),
-  usersContenders: envList('BENCH_USERS_ONLY', 'tidings,socket.io'),
+  usersGroups: envList('BENCH_USERS_GROUPS', ['5000', '50']).map(Number),
+  usersContenders: envList('BENCH_USERS_ONLY', ['tidings', 'socket.io']),
   usersBurst: envInt('BENCH_USERS_BURST', 10),
   usersTeamRate: envInt('BENCH_USERS_TEAM_RATE', 1),
   concurrency: envInt('BENCH_CONNECT_CONCURRENCY', 200),
-  profile: envList('BENCH_PROFILE', ''),
+  profile: envList('BENCH_PROFILE', []),
   pin: process.env.BENCH_PIN !== '0',
   // Other work on a shared machine steals the pinned cores; a higher priority (root only) keeps
   // the measured processes running. 0 leaves the priority alone.

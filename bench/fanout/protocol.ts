@@ -122,13 +122,6 @@ export interface ServerMark {
   atMicros: number
 }
 
-export interface MemorySample {
-  rss: number
-  heapUsed: number
-  external: number
-  arrayBuffers: number
-}
-
 export interface ServerReady {
   port: number
   path: string

@@ -7,12 +7,12 @@ import { createServer } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { announceReady, serveParent } from '../../test/support/child-rpc.js'
+import { collectedMemory } from '../support/memory.js'
 import { createContender } from './contenders.js'
 import {
   ALL_CONTENDERS,
   type ContenderName,
   MESSAGE_TEXT,
-  type MemorySample,
   nowMicros,
   type ServerMark,
   type ServerReady,
@@ -126,17 +126,6 @@ async function paced(rate: number, durationMs: number): Promise<number> {
   return count
 }
 
-async function memory(): Promise<MemorySample> {
-  const gc = (globalThis as { gc?: () => void }).gc
-  if (!gc) throw new Error('run the server with --expose-gc')
-  for (let i = 0; i < 3; i++) {
-    gc()
-    await sleep(50)
-  }
-  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage()
-  return { rss, heapUsed, external, arrayBuffers }
-}
-
 serveParent<ServerRequest>(async (request) => {
   switch (request.cmd) {
     case 'subscribers':
@@ -165,7 +154,7 @@ serveParent<ServerRequest>(async (request) => {
     case 'paced':
       return paced(request.rate, request.durationMs)
     case 'memory':
-      return memory()
+      return collectedMemory()
     case 'stats':
       return contender.stats()
   }
