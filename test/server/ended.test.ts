@@ -292,7 +292,7 @@ describe('streams that end, seen by a plain EventSource and a WebSocket', () => 
     expect(emitter.stats().endedReplies).toBe(1)
   })
 
-  it('a WebSocket gets the end and is closed with 1000 "ended"; a late one too', async () => {
+  it('a WebSocket gets the end and is closed with 4204 "ended"; a late one too', async () => {
     const emitter = createEmitter(events, { heartbeatMs: 60_000 })
     const { ws } = await serve(emitter)
     const open = (query: string) => {
@@ -312,16 +312,16 @@ describe('streams that end, seen by a plain EventSource and a WebSocket', () => 
     emitter.to('run:1').emit('token', { text: 'a' })
     emitter.to('run:1').end()
     await until(() => live.closed() !== undefined, 'the close')
-    expect(live.closed()).toEqual({ code: 1000, reason: 'ended' })
+    expect(live.closed()).toEqual({ code: 4204, reason: 'ended' })
     expect(live.blocks.join('')).toContain(`event:${END_EVENT}`)
     const late = open('?topic=run:1&replay=5')
     await until(() => late.closed() !== undefined, 'the late close')
-    expect(late.closed()).toEqual({ code: 1000, reason: 'ended' })
+    expect(late.closed()).toEqual({ code: 4204, reason: 'ended' })
     const text = late.blocks.join('')
     expect(text.indexOf('event:token')).toBeLessThan(text.indexOf(`event:${END_EVENT}`))
     const after = open(`?topic=run:1&lastEventId=${emitter.stats().headId}`)
     await until(() => after.closed() !== undefined, 'the close of a reconnect after the end')
-    expect(after.closed()).toEqual({ code: 1000, reason: 'ended' })
+    expect(after.closed()).toEqual({ code: 4204, reason: 'ended' })
     expect(after.blocks).toEqual([])
   })
 })
