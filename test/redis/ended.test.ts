@@ -108,6 +108,40 @@ describe('streams that end, on a shared Redis store', () => {
     expect(c.emitter.stats().endedTopics).toBe(1)
   })
 
+  it('resumes racing an end on another process each get every event and the end exactly once', async () => {
+    const prefix = `p${++prefixes}`
+    const a = await node(prefix)
+    const b = await node(prefix, 10)
+    const ids: string[] = []
+    for (let i = 0; i < 40; i++)
+      ids.push(await a.emitter.to('run:1').emit('token', { text: `${i}` }))
+    // Resumes on b from every 4th id (some from Redis, past b's window of 10), opened
+    // while a ends the topic.
+    const streams: Promise<Awaited<ReturnType<typeof openStream>>>[] = []
+    let ended: Promise<void> | undefined
+    for (let i = 0; i < 10; i++) {
+      streams.push(
+        openStream(`${b.served.url}/events?topic=run:1`, { 'Last-Event-ID': ids[i * 4]! }),
+      )
+      if (i === 4) ended = a.emitter.to('run:1').end()
+    }
+    await ended
+    const results = await Promise.all(
+      streams.map(async (pending) => {
+        const stream = await pending
+        return stream.status === 204 ? [] : drain(stream)
+      }),
+    )
+    results.forEach((got, i) => {
+      const seen = got
+        .filter((e) => e.event === 'token')
+        .map((e) => Number(JSON.parse(e.data).text))
+      expect(seen).toEqual(Array.from({ length: 39 - i * 4 }, (_, k) => i * 4 + 1 + k))
+      expect(names(got).filter((n) => n === END_EVENT)).toHaveLength(1)
+      expect(got.at(-1)!.event).toBe(END_EVENT)
+    })
+  })
+
   it('the JSON history pages through Redis past the local window, to the end', async () => {
     const prefix = `p${++prefixes}`
     const a = await node(prefix, 10)
