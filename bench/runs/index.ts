@@ -145,6 +145,8 @@ try {
           .join(', ')})`,
         producerCalls: stats.producerCalls! - config.runs,
       })
+      // Each row as soon as it is known: a run cut short still shows what it measured.
+      console.log(`${name}: ${JSON.stringify(rows.at(-1))}`)
       load.kill()
     } finally {
       server.kill()
