@@ -360,7 +360,7 @@ export class Core implements StartHost {
     }
     const { principal, subscription } = admission
     const { hub, window } = this
-    const group = hub.group(subscription.topics)
+    const group = hub.group(subscription.topics, subscription.eventTopics)
     const connection = create(this.#nextId++, principal, group)
     hub.attach(connection)
     this.#ticker.start()
