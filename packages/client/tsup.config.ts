@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/sse.ts'],
+  entry: ['src/index.ts', 'src/sse.ts', 'src/share.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

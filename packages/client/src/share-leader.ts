@@ -1,0 +1,170 @@
+import {
+  createParser,
+  EVENT_TOPICS_PARAM,
+  HELLO_COMMENT_PREFIX,
+  LAST_EVENT_ID_PARAM,
+  parseEventId,
+  REPLAY_PARAM,
+  TOPIC_PARAM,
+  TOPICS_COMMENT_PREFIX,
+} from '@tidings/schema'
+import { rethrow } from './client.js'
+import type { ClientError } from './errors.js'
+import { createLifecycle, type Lifecycle } from './lifecycle.js'
+import type { SseClientOptions } from './options.js'
+import type { ClientStatus } from './status.js'
+import type { Transport } from './transport.js'
+
+/** Where the leader hands what it reads, for every tab. */
+export interface ShareLeaderHooks {
+  /**
+   * An event of the shared stream with the topics the server named (`undefined`:
+   * a broadcast), or a bookmark (`event` empty: the position moved, nothing to deliver).
+   */
+  event(
+    id: string | undefined,
+    event: string,
+    data: string,
+    topics: readonly string[] | undefined,
+  ): void
+  status(status: ClientStatus): void
+  report(error: ClientError): void
+}
+
+/** The one connection a leader tab holds for all the tabs; see {@link createShareLeader}. */
+export interface ShareLeader {
+  /** Subscribes to this union of the tabs' topics from now on: reconnects when it changed. */
+  topics(union: Iterable<string>): void
+  /** Ends the connection (the tab stops leading); reports nothing more. */
+  close(): void
+}
+
+/**
+ * The shared connection: the usual lifecycle (reconnects, timers, status) and
+ * transport, on the union of the tabs' topics with `eventTopics=1`, so the server
+ * names each event's topics and every tab can keep only its own. It starts from
+ * `from`, the earliest position all tabs reached, and always resumes from the
+ * last id it read: across a reconnect, and across a change of the union (a new
+ * connection replaces the old at once), so no tab loses an event, and a replayed
+ * one is dropped by each tab's delivery stage. Events of a topic that joined the
+ * union are owed from that change on, as they would be to a new connection.
+ */
+export const createShareLeader = (
+  transport: Transport,
+  url: string | URL,
+  options: SseClientOptions,
+  from: string | undefined,
+  union: Iterable<string>,
+  hooks: ShareLeaderHooks,
+): ShareLeader => {
+  const key = (topics: Iterable<string>): string => [...new Set(topics)].sort().join('\n')
+  let topicsKey = key(union)
+  let position = from
+  // The parser's id as last seen here, to notice a bookmark (an id with no event).
+  let seen = from
+  // The topics named by the comment of the block being read.
+  let tagged: string[] | undefined
+  let lifecycle: Lifecycle | undefined
+  // Each connection's lifecycle has a number: a replaced one is silenced at once.
+  let generation = 0
+  let closed = false
+
+  const parser = createParser({
+    onEvent: ({ id, event, data }) => {
+      const topics = tagged
+      tagged = undefined
+      seen = position = id
+      hooks.event(id, event, data, topics)
+    },
+    onRetry: (ms) => lifecycle?.retry(ms),
+    onComment: (text) => {
+      if (text.startsWith(TOPICS_COMMENT_PREFIX)) {
+        tagged = text.slice(TOPICS_COMMENT_PREFIX.length).split(',')
+      } else if (text.startsWith(HELLO_COMMENT_PREFIX)) {
+        const ms = Number(text.slice(HELLO_COMMENT_PREFIX.length))
+        if (ms > 0) lifecycle?.heartbeat(ms)
+      }
+    },
+    maxLineLength: options.maxLineLength,
+  })
+
+  const feed = (chunk: Uint8Array | string): void => {
+    // After a size-limit error the parser keeps the rest of the chunk: go on with it.
+    for (let rest = chunk; ; rest = '') {
+      try {
+        parser.feed(rest)
+        break
+      } catch (error) {
+        hooks.report(error as ClientError)
+      }
+    }
+    const id = parser.lastEventId || undefined
+    if (id !== seen) {
+      seen = position = id
+      hooks.event(id, '', '', undefined)
+    }
+  }
+
+  const request = (): string => {
+    const query = new URLSearchParams(
+      topicsKey ? topicsKey.split('\n').map((t) => [TOPIC_PARAM, t]) : [],
+    )
+    query.set(EVENT_TOPICS_PARAM, '1')
+    if (position === undefined) {
+      if (options.replay) query.set(REPLAY_PARAM, `${options.replay}`)
+    } else if (parseEventId(position)) query.set(LAST_EVENT_ID_PARAM, position)
+    const base = String(url)
+    return `${base}${base.includes('?') ? '&' : '?'}${query}`
+  }
+
+  const connect = (): void => {
+    const current = ++generation
+    lifecycle = createLifecycle(
+      transport,
+      // The tab's `signal` closes the tab, which closes this: not the lifecycle's business.
+      { ...options, signal: undefined },
+      {
+        request: (headers) => {
+          parser.reset({ lastEventId: position })
+          tagged = undefined
+          seen = position
+          return {
+            url: request(),
+            headers,
+            // A position that is not a Tidings id goes the standard way, as a header.
+            lastEventId: position !== undefined && !parseEventId(position) ? position : undefined,
+          }
+        },
+        data: (chunk) => {
+          if (current === generation) feed(chunk)
+        },
+        settled: () => {},
+        status: (status) => {
+          if (current === generation) hooks.status(status)
+        },
+        report: (error) => {
+          if (current === generation) hooks.report(error)
+        },
+        rethrow,
+      },
+    )
+  }
+
+  connect()
+  return {
+    topics(next) {
+      const nextKey = key(next)
+      if (closed || nextKey === topicsKey) return
+      topicsKey = nextKey
+      const replaced = lifecycle
+      connect()
+      replaced?.close()
+    },
+    close() {
+      if (closed) return
+      closed = true
+      generation++
+      lifecycle?.close()
+    },
+  }
+}
