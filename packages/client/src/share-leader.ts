@@ -1,6 +1,7 @@
 import {
   createParser,
   EVENT_TOPICS_PARAM,
+  GAP_EVENT,
   HELLO_COMMENT_PREFIX,
   LAST_EVENT_ID_PARAM,
   parseEventId,
@@ -26,6 +27,7 @@ export interface ShareLeaderHooks {
     event: string,
     data: string,
     topics: readonly string[] | undefined,
+    before?: string,
   ): void
   status(status: ClientStatus): void
   report(error: ClientError): void
@@ -35,6 +37,11 @@ export interface ShareLeaderHooks {
 export interface ShareLeader {
   /** Subscribes to this union of the tabs' topics from now on: reconnects when it changed. */
   topics(union: Iterable<string>): void
+  /**
+   * A tab is behind the stream (it thawed, or started from a saved id): read
+   * again from `id` if it is earlier than the stream's position (same history).
+   */
+  rewind(id: string): void
   /** Ends the connection (the tab stops leading); reports nothing more. */
   close(): void
 }
@@ -56,6 +63,7 @@ export const createShareLeader = (
   from: string | undefined,
   union: Iterable<string>,
   hooks: ShareLeaderHooks,
+  ahead?: string,
 ): ShareLeader => {
   const key = (topics: Iterable<string>): string => [...new Set(topics)].sort().join('\n')
   let topicsKey = key(union)
@@ -68,11 +76,24 @@ export const createShareLeader = (
   // Each connection's lifecycle has a number: a replaced one is silenced at once.
   let generation = 0
   let closed = false
+  // After going back for a tab that is behind: where the other tabs are. When the
+  // history no longer reaches back, the gap is only for the tabs behind that
+  // point, and the stream goes on from it, so that the others lose nothing.
+  let back = ahead !== undefined && isBefore(from, ahead) ? ahead : undefined
 
   const parser = createParser({
     onEvent: ({ id, event, data }) => {
+      if (reading !== generation) return
       const topics = tagged
       tagged = undefined
+      const before = back
+      back = undefined
+      if (before !== undefined && event === GAP_EVENT) {
+        hooks.event(id, event, data, undefined, before)
+        seen = position = before
+        restart()
+        return
+      }
       seen = position = id
       hooks.event(id, event, data, topics)
     },
@@ -88,7 +109,11 @@ export const createShareLeader = (
     maxLineLength: options.maxLineLength,
   })
 
+  // The connection whose bytes the parser reads: a restart in the middle of a chunk
+  // silences the rest of it.
+  let reading = 0
   const feed = (chunk: Uint8Array | string): void => {
+    reading = generation
     // After a size-limit error the parser keeps the rest of the chunk: go on with it.
     for (let rest = chunk; ; rest = '') {
       try {
@@ -99,7 +124,7 @@ export const createShareLeader = (
       }
     }
     const id = parser.lastEventId || undefined
-    if (id !== seen) {
+    if (reading === generation && id !== seen) {
       seen = position = id
       hooks.event(id, '', '', undefined)
     }
@@ -150,15 +175,27 @@ export const createShareLeader = (
     )
   }
 
+  // A new connection replaces the current one at once, from the position.
+  const restart = (): void => {
+    const replaced = lifecycle
+    connect()
+    replaced?.close()
+  }
+
   connect()
   return {
     topics(next) {
       const nextKey = key(next)
       if (closed || nextKey === topicsKey) return
       topicsKey = nextKey
-      const replaced = lifecycle
-      connect()
-      replaced?.close()
+      restart()
+    },
+    rewind(id) {
+      if (closed || !isBefore(id, position)) return
+      // A rewind still pending keeps the place the other tabs are at.
+      back ??= position
+      seen = position = id
+      restart()
     },
     close() {
       if (closed) return
@@ -167,4 +204,11 @@ export const createShareLeader = (
       lifecycle?.close()
     },
   }
+}
+
+/** True when `id` comes before `than` in the same history. */
+export function isBefore(id: string | undefined, than: string | undefined): boolean {
+  const a = id === undefined ? undefined : parseEventId(id)
+  const b = than === undefined ? undefined : parseEventId(than)
+  return !!a && !!b && a.epoch === b.epoch && a.seq < b.seq
 }

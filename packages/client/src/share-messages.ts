@@ -22,8 +22,16 @@ export interface RelayedError {
  * was replaced cannot speak over the new one.
  */
 export type ShareMessage =
-  /** A tab arrives (or comes back from a freeze) with its topics and position. */
-  | { readonly t: 'join'; readonly from: string; readonly topics: readonly string[] }
+  /**
+   * A tab arrives (or comes back from a freeze) with its topics and position:
+   * the leader reads again from a position behind its own.
+   */
+  | {
+      readonly t: 'join'
+      readonly from: string
+      readonly topics: readonly string[]
+      readonly position: string | undefined
+    }
   /**
    * A tab answers a `join` or a `lead`: its topics, and the last shared-stream id
    * it processed (the new leader resumes from the earliest of these).
@@ -40,7 +48,9 @@ export type ShareMessage =
   | { readonly t: 'lead'; readonly from: string; readonly term: number }
   /**
    * An event of the shared stream, or a bookmark (`event` empty: the stream's
-   * position moved without an event). `topics` is absent for a broadcast.
+   * position moved without an event). `topics` is absent for a broadcast. With
+   * `before`, a gap only for the tabs whose position is before that id (the
+   * stream went back for them; the others missed nothing).
    */
   | {
       readonly t: 'event'
@@ -50,6 +60,7 @@ export type ShareMessage =
       readonly event: string
       readonly data: string
       readonly topics: readonly string[] | undefined
+      readonly before?: string | undefined
     }
   /** The shared connection's status changed. */
   | {

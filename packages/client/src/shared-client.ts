@@ -1,10 +1,10 @@
-import { type AnyContract, parseEventId } from '@tidings/schema'
+import type { AnyContract } from '@tidings/schema'
 import { type Client, rethrow } from './client.js'
 import { createClientEvents } from './client-events.js'
 import { createDelivery } from './delivery.js'
 import { type ClientError, ConnectionError, ResponseError } from './errors.js'
 import type { DebugInfo, SseClientOptions } from './options.js'
-import { createShareLeader, type ShareLeader } from './share-leader.js'
+import { createShareLeader, isBefore, type ShareLeader } from './share-leader.js'
 import type { RelayedError, ShareMessage } from './share-messages.js'
 import type { ClientStatus, CloseReason } from './status.js'
 import type { Transport } from './transport.js'
@@ -43,21 +43,18 @@ type PageLike = {
   removeEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void
 }
 
-/** The earliest of `ids` in the history of `ids[0]` (the tab's own position). */
-const earliest = (ids: readonly (string | undefined)[]): string | undefined => {
-  const own = ids[0]
-  const base = own === undefined ? undefined : parseEventId(own)
-  if (!base) return own
-  let best = base.seq
-  let found = own
+/**
+ * The earliest and the latest of `ids`, in the history of the first one given
+ * (the tab's own position, if it has one).
+ */
+const extent = (ids: readonly (string | undefined)[]): [string | undefined, string | undefined] => {
+  let first = ids.find((id) => id !== undefined)
+  let last = first
   for (const id of ids) {
-    const parsed = id === undefined ? undefined : parseEventId(id)
-    if (parsed && parsed.epoch === base.epoch && parsed.seq < best) {
-      best = parsed.seq
-      found = id
-    }
+    if (isBefore(id, first)) first = id
+    if (isBefore(last, id)) last = id
   }
-  return found
+  return [first, last]
 }
 
 const relayError = (error: ResponseError | ConnectionError): RelayedError => ({
@@ -176,6 +173,8 @@ export function createSharedClient<TContract extends AnyContract>(
   }
 
   const receive = (message: Extract<ShareMessage, { t: 'event' }>): void => {
+    // A gap for the tabs the stream went back for; this one was not behind.
+    if (message.before !== undefined && !isBefore(position, message.before)) return
     if (message.id !== undefined) position = message.id
     // A bookmark moves the position only; other topics' events are not this tab's.
     if (!message.event) return
@@ -201,10 +200,11 @@ export function createSharedClient<TContract extends AnyContract>(
     if (closed) return
     switch (message.t) {
       case 'join':
-        peers.set(message.from, { topics: message.topics, position: undefined })
+        peers.set(message.from, { topics: message.topics, position: message.position })
         post(here())
         if (leader) {
           leader.topics(union())
+          if (message.position !== undefined) leader.rewind(message.position)
           post({ t: 'status', from: tab, term, status: withoutError(status) })
         }
         break
@@ -254,21 +254,30 @@ export function createSharedClient<TContract extends AnyContract>(
       if (closed || !release) return
       debug({ type: 'leader', term })
       transport ??= makeTransport(debug)
-      leader = createShareLeader(transport, url, options, earliest(positions), union(), {
-        event: (id, event, data, eventTopics) =>
-          relay({ t: 'event', from: tab, term, id, event, data, topics: eventTopics }),
-        status: (next) => {
-          post({ t: 'status', from: tab, term, status: withoutError(next) })
-          follow(next)
+      const [from, ahead] = extent(positions)
+      leader = createShareLeader(
+        transport,
+        url,
+        options,
+        from,
+        union(),
+        {
+          event: (id, event, data, eventTopics, before) =>
+            relay({ t: 'event', from: tab, term, id, event, data, topics: eventTopics, before }),
+          status: (next) => {
+            post({ t: 'status', from: tab, term, status: withoutError(next) })
+            follow(next)
+          },
+          report: (error) => {
+            if (error instanceof ResponseError || error instanceof ConnectionError) {
+              lastError = error
+              post({ t: 'error', from: tab, term, error: relayError(error) })
+            }
+            report(error)
+          },
         },
-        report: (error) => {
-          if (error instanceof ResponseError || error instanceof ConnectionError) {
-            lastError = error
-            post({ t: 'error', from: tab, term, error: relayError(error) })
-          }
-          report(error)
-        },
-      })
+        ahead,
+      )
     }
     rollCall = (from, answer) => {
       if (!waiting.delete(from)) return
@@ -309,7 +318,7 @@ export function createSharedClient<TContract extends AnyContract>(
   }
 
   const join = (): void => {
-    post({ t: 'join', from: tab, topics })
+    post({ t: 'join', from: tab, topics, position })
     requestLock()
   }
   const leave = (): void => {
