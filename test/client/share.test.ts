@@ -166,6 +166,42 @@ describe.each(TRANSPORTS)(
       for (const s of after) expect(s.statuses.at(-1)).toBe('open')
     })
 
+    it('the leader tab gets `freeze`: it hands over at once, and rejoins on `resume`', async () => {
+      // Chrome sends `freeze` to a background tab before it stops running it.
+      // Headless Chromium freezes no visible page (and its pages are all visible),
+      // so the events are dispatched: what is tested is the hand-over they cause.
+      const tabs: Page[] = []
+      for (let i = 0; i < 3; i++) tabs.push(await openTab(['room:1']))
+      const leaders = await Promise.all(
+        tabs.map(async (tab) => (await state(tab)).terms.length > 0),
+      )
+      const leader = tabs[leaders.indexOf(true)]!
+      const opened = emitter.stats().connectionsOpened
+      const expected: number[] = []
+      for (let i = 0; i < 50; i++) expected.push(emit('room:1'))
+      await leader.evaluate(() => document.dispatchEvent(new Event('freeze')))
+      for (let i = 0; i < 100; i++) {
+        expected.push(emit('room:1'))
+        if (i % 10 === 9) await sleep(5)
+      }
+      for (const tab of tabs) await waitFor(tab, expected.length)
+      const takeover = emitter.stats().connectionsOpened - opened
+      await leader.evaluate(() => document.dispatchEvent(new Event('resume')))
+      for (let i = 0; i < 50; i++) expected.push(emit('room:1'))
+      for (const tab of tabs) await waitFor(tab, expected.length)
+      const lists = await Promise.all(tabs.map(received))
+      const terms = await Promise.all(tabs.map(async (tab) => (await state(tab)).terms))
+      console.log(
+        `[share ${transport}] leader got freeze: ${takeover} new connection for the takeover; ` +
+          `per-tab deliveries: ${lists.map((l) => l.length).join(', ')} of ${expected.length}`,
+      )
+      expect(takeover).toBe(1)
+      expect(terms.flat().sort()).toEqual([1, 2])
+      for (const list of lists) expect(list).toEqual(expected)
+      expect(emitter.stats().connections).toBe(1)
+      for (const tab of tabs) expect((await state(tab)).gaps).toEqual([])
+    })
+
     it('tabs with different topics each get exactly their own topics, on one connection', async () => {
       const subscriptions = [['a'], ['b'], ['a', 'c'], []]
       const tabs: Page[] = []
