@@ -7,18 +7,8 @@ import type { AnyContract } from '@tidings/schema'
 import { assembleClient, type Client } from './client.js'
 import type { DebugInfo, SseClientOptions } from './options.js'
 import { type ChannelLike, createSharedClient, type LocksLike } from './shared-client.js'
-import type { TabSharing } from './sharing.js'
+import type { ShareTabsOptions, TabSharing } from './sharing.js'
 import type { Transport } from './transport.js'
-
-/** Options of {@link shareTabs}. */
-export interface ShareTabsOptions {
-  /**
-   * The name of the shared connection: tabs with the same name share one. Give
-   * one when tabs reach the same stream through different URLs.
-   * @defaultValue the stream's absolute URL
-   */
-  name?: string | undefined
-}
 
 type BrowserLike = {
   navigator?: { locks?: LocksLike }
@@ -70,4 +60,4 @@ export function shareTabs(shareOptions: ShareTabsOptions = {}): TabSharing {
   }
 }
 
-export type { TabSharing } from './sharing.js'
+export type { ShareTabsOptions, TabSharing } from './sharing.js'

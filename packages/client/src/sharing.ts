@@ -23,3 +23,13 @@ export interface TabSharing {
     makeTransport: (debug: (info: DebugInfo) => void) => Transport,
   ) => Client<TContract>
 }
+
+/** Options of `shareTabs` (`@tidings/client/share`). */
+export interface ShareTabsOptions {
+  /**
+   * The name of the shared connection: tabs with the same name share one. Give
+   * one when tabs reach the same stream through different URLs.
+   * @defaultValue the stream's absolute URL
+   */
+  name?: string | undefined
+}
