@@ -31,6 +31,8 @@ export interface ShareLeaderHooks {
   ): void
   status(status: ClientStatus): void
   report(error: ClientError): void
+  /** A chunk arrived that held no event: the stream is alive; `heartbeatMs` as announced (or 0). */
+  beat(heartbeatMs: number): void
 }
 
 /** The one connection a leader tab holds for all the tabs; see {@link createShareLeader}. */
@@ -76,6 +78,9 @@ export const createShareLeader = (
   // Each connection's lifecycle has a number: a replaced one is silenced at once.
   let generation = 0
   let closed = false
+  let heartbeat = 0
+  // Whether the chunk being read gave the tabs anything (else it is a beat).
+  let relayed = false
   // After going back for a tab that is behind: where the other tabs are. When the
   // history no longer reaches back, the gap is only for the tabs behind that
   // point, and the stream goes on from it, so that the others lose nothing.
@@ -95,6 +100,7 @@ export const createShareLeader = (
         return
       }
       seen = position = id
+      relayed = true
       hooks.event(id, event, data, topics)
     },
     onRetry: (ms) => lifecycle?.retry(ms),
@@ -103,7 +109,10 @@ export const createShareLeader = (
         tagged = text.slice(TOPICS_COMMENT_PREFIX.length).split(',')
       } else if (text.startsWith(HELLO_COMMENT_PREFIX)) {
         const ms = Number(text.slice(HELLO_COMMENT_PREFIX.length))
-        if (ms > 0) lifecycle?.heartbeat(ms)
+        if (ms > 0) {
+          heartbeat = ms
+          lifecycle?.heartbeat(ms)
+        }
       }
     },
     maxLineLength: options.maxLineLength,
@@ -114,6 +123,7 @@ export const createShareLeader = (
   let reading = 0
   const feed = (chunk: Uint8Array | string): void => {
     reading = generation
+    relayed = false
     // After a size-limit error the parser keeps the rest of the chunk: go on with it.
     for (let rest = chunk; ; rest = '') {
       try {
@@ -124,10 +134,11 @@ export const createShareLeader = (
       }
     }
     const id = parser.lastEventId || undefined
-    if (reading === generation && id !== seen) {
+    if (reading !== generation) return
+    if (id !== seen) {
       seen = position = id
       hooks.event(id, '', '', undefined)
-    }
+    } else if (!relayed) hooks.beat(heartbeat)
   }
 
   const request = (): string => {

@@ -62,6 +62,17 @@ export type ShareMessage =
       readonly topics: readonly string[] | undefined
       readonly before?: string | undefined
     }
+  /**
+   * The leader's stream is alive (a chunk without events: a heartbeat), and how
+   * often the server promised to write (`0`: unknown). A tab that hears nothing
+   * from an open stream's leader for much longer takes the lead from it.
+   */
+  | {
+      readonly t: 'beat'
+      readonly from: string
+      readonly term: number
+      readonly heartbeatMs: number
+    }
   /** The shared connection's status changed. */
   | {
       readonly t: 'status'

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { createFakeServer, events, sse, stream, URL_, until } from '../test/support.js'
 import { type Client, type ClientStatus, createClient, type GapInfo } from './index.js'
 import { shareTabs } from './share.js'
@@ -17,26 +17,41 @@ const ev = (id: string, name: string, data: unknown, topics?: string) =>
 const gap = (head: string, from: string) =>
   `id:${head}\nevent:tidings:gap\ndata:${JSON.stringify({ reason: 'expired', lastEventId: from })}\n\n`
 
-/** The Web Locks API for one lock name, in one process: requests granted in order. */
+/**
+ * The Web Locks API for one lock name, in one process: requests granted in order;
+ * a steal takes the lock at once and rejects the holder's request.
+ */
 function fakeLocks() {
-  type Waiter = { granted: () => Promise<void>; done: (value: unknown) => void }
+  type Waiter = {
+    granted: () => Promise<void>
+    done: (value: unknown) => void
+    fail: (error: unknown) => void
+  }
   const queue: Waiter[] = []
-  let held = false
-  const next = (): void => {
-    const waiter = held ? undefined : queue.shift()
-    if (!waiter) return
-    held = true
+  let holder: Waiter | undefined
+  const grant = (waiter: Waiter): void => {
+    holder = waiter
     void waiter.granted().finally(() => {
-      held = false
       waiter.done(undefined)
-      next()
+      if (holder !== waiter) return
+      holder = undefined
+      const next = queue.shift()
+      if (next) grant(next)
     })
   }
   return {
-    request(_name: string, options: { signal: AbortSignal }, granted: () => Promise<void>) {
+    request(
+      _name: string,
+      options: { signal: AbortSignal } | { steal: true },
+      granted: () => Promise<void>,
+    ) {
       return new Promise((done, fail) => {
-        const waiter = { granted, done }
-        queue.push(waiter)
+        const waiter = { granted, done, fail }
+        if ('steal' in options) {
+          holder?.fail(new DOMException('The lock was stolen', 'AbortError'))
+          grant(waiter)
+          return
+        }
         options.signal.addEventListener('abort', () => {
           const index = queue.indexOf(waiter)
           if (index >= 0) {
@@ -44,17 +59,52 @@ function fakeLocks() {
             fail(options.signal.reason)
           }
         })
-        next()
+        if (holder) queue.push(waiter)
+        else grant(waiter)
       })
     },
   }
 }
 
+const NodeBroadcastChannel = globalThis.BroadcastChannel
+
+/**
+ * A BroadcastChannel whose tab can hang: while `hung`, nothing it posts leaves and
+ * nothing reaches it; both wait, in order, until it runs again (as a page's tasks do).
+ */
+class HangingChannel {
+  static readonly all: HangingChannel[] = []
+  onmessage: ((event: { readonly data: unknown }) => void) | null = null
+  readonly #inner: BroadcastChannel
+  #hung = false
+  readonly #held: Array<() => void> = []
+  constructor(name: string) {
+    this.#inner = new NodeBroadcastChannel(name)
+    this.#inner.onmessage = (event: MessageEvent) => this.#run(() => this.onmessage?.(event))
+    HangingChannel.all.push(this)
+  }
+  #run(task: () => void): void {
+    if (this.#hung) this.#held.push(task)
+    else task()
+  }
+  postMessage(message: unknown): void {
+    this.#run(() => this.#inner.postMessage(message))
+  }
+  close(): void {
+    this.#inner.close()
+  }
+  hang(hung: boolean): void {
+    this.#hung = hung
+    if (!hung) for (const task of this.#held.splice(0)) task()
+  }
+}
+
 /** A tab: a client with what it receives recorded. */
-function tab(topics: string[], lastEventId?: string) {
+function tab(topics: string[], lastEventId?: string, idleTimeoutMs?: number) {
   const client: Client<typeof events> = createClient(events, URL_, {
     topics,
     lastEventId,
+    idleTimeoutMs,
     share: shareTabs({ name: `test-${name}` }),
   })
   const got: string[] = []
@@ -163,6 +213,46 @@ describe('shareTabs', () => {
       expect(behind.got).toEqual(['time 8 ep-8'])
       ahead.client.close()
       behind.client.close()
+    })
+
+    it('takes the lead from a leader that is not heard (hung, or frozen without an event)', async () => {
+      name++
+      vi.stubGlobal('navigator', { locks: fakeLocks() })
+      vi.stubGlobal('BroadcastChannel', HangingChannel)
+      HangingChannel.all.length = 0
+      const first = sse(HELLO, 'id:ep-0\n\n')
+      const second = sse(HELLO)
+      fake.serve(stream(first), stream(second))
+      // The idle timeout (the leader's stream must be heard within it) sets the patience.
+      const a = tab(['a'], undefined, 300)
+      await until(() => a.client.status.state === 'open', 'A open')
+      const b = tab(['a'], undefined, 300)
+      await until(() => b.client.status.state === 'open', 'B open')
+      first.push(ev('ep-1', 'server-time', { time: 1 }, 'a'))
+      await until(() => a.got.length === 1 && b.got.length === 1, 'the first event')
+      // A's stream stays alive (heartbeats), but A relays nothing while it hangs.
+      const heartbeats = setInterval(() => first.push(':\n'), 50)
+      onTestFinished(() => clearInterval(heartbeats))
+      HangingChannel.all[0]!.hang(true)
+      first.push(ev('ep-2', 'server-time', { time: 2 }, 'a'))
+      // B hears nothing, takes the lock, finds A silent and resumes from its own position.
+      await until(() => fake.seen.length === 2, 'the connection of the new leader')
+      expect(query(1)).toEqual({ topics: ['a'], lastEventId: 'ep-1', eventTopics: '1' })
+      second.push(
+        ev('ep-2', 'server-time', { time: 2 }, 'a') + ev('ep-3', 'server-time', { time: 3 }, 'a'),
+      )
+      await until(() => b.got.length === 3, 'the events after the steal')
+      // A runs again: it hears the new term, gives up its stream and follows.
+      HangingChannel.all[0]!.hang(false)
+      second.push(ev('ep-4', 'server-time', { time: 4 }, 'a'))
+      await until(() => a.got.length === 4 && b.got.length === 4, 'the last event')
+      await until(() => fake.seen[0]!.signal.aborted, 'the old leader closed its stream')
+      const all = ['time 1 ep-1', 'time 2 ep-2', 'time 3 ep-3', 'time 4 ep-4']
+      expect(a.got).toEqual(all)
+      expect(b.got).toEqual(all)
+      expect(fake.seen).toHaveLength(2)
+      a.client.close()
+      b.client.close()
     })
   })
 })

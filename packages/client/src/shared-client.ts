@@ -20,7 +20,7 @@ export interface ChannelLike {
 export interface LocksLike {
   request(
     name: string,
-    options: { signal: AbortSignal },
+    options: { signal: AbortSignal } | { steal: true },
     granted: () => Promise<void>,
   ): Promise<unknown>
 }
@@ -37,6 +37,9 @@ export interface SharePlatform {
  * crashed without saying goodbye).
  */
 const ROLL_CALL_MS = 300
+
+/** How often a follower checks that the leader of an open stream is still heard. */
+const WATCH_MS = 1000
 
 type PageLike = {
   addEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void
@@ -128,6 +131,12 @@ export function createSharedClient<TContract extends AnyContract>(
   let leader: ShareLeader | undefined
   let rollCall: ((from: string, position: string | undefined) => void) | undefined
   let transport: Transport | undefined
+  // When the current leader was last heard from, and the heartbeat its server announced.
+  let heard = Date.now()
+  let leaderHeartbeat = 0
+  let watchdog: ReturnType<typeof setTimeout> | undefined
+  // Spreads the followers' decisions, so that one takes the lead rather than all in turn.
+  const patience = Math.random() * WATCH_MS
 
   const delivery = createDelivery(
     contract,
@@ -185,6 +194,7 @@ export function createSharedClient<TContract extends AnyContract>(
   // A leader's message counts when it is of the current term or a newer one.
   const current = (message: { readonly term: number; readonly from: string }): boolean => {
     if (message.term < term) return false
+    heard = Date.now()
     if (message.term > term) {
       term = message.term
       // Another tab leads now (this one's lock was taken while it was frozen): follow it.
@@ -225,6 +235,9 @@ export function createSharedClient<TContract extends AnyContract>(
         break
       case 'status':
         if (current(message)) follow(message.status)
+        break
+      case 'beat':
+        if (current(message)) leaderHeartbeat = message.heartbeatMs
         break
       case 'error':
         if (current(message)) {
@@ -268,6 +281,7 @@ export function createSharedClient<TContract extends AnyContract>(
             post({ t: 'status', from: tab, term, status: withoutError(next) })
             follow(next)
           },
+          beat: (heartbeatMs) => post({ t: 'beat', from: tab, term, heartbeatMs }),
           report: (error) => {
             if (error instanceof ResponseError || error instanceof ConnectionError) {
               lastError = error
@@ -288,13 +302,18 @@ export function createSharedClient<TContract extends AnyContract>(
     else timer = setTimeout(done, ROLL_CALL_MS)
   }
 
-  const requestLock = (): void => {
+  // `steal`: the leader holds the lock but is not heard (hung, or frozen without the
+  // `freeze` event): take it. A stolen leader that runs again hears the new term and
+  // steps down.
+  const requestLock = (steal?: true): void => {
     const request = new AbortController()
+    lockRequest?.abort()
     lockRequest = request
     platform.locks
       .request(
         name,
-        { signal: request.signal },
+        // A steal cannot take a signal (the Web Locks API refuses the pair).
+        steal ? { steal } : { signal: request.signal },
         () =>
           new Promise<void>((resolve) => {
             if (closed || lockRequest !== request) return resolve()
@@ -317,7 +336,25 @@ export function createSharedClient<TContract extends AnyContract>(
     lockRequest = undefined
   }
 
+  // A stream the leader keeps open is heard at least every heartbeat (a `beat`):
+  // silence for as long as an idle connection is allowed means the leader is gone.
+  const watch = (): void => {
+    const staleMs = options.idleTimeoutMs ?? (leaderHeartbeat && leaderHeartbeat * 2 + 5000)
+    if (
+      staleMs > 0 &&
+      !release &&
+      status.state === 'open' &&
+      Date.now() - heard > staleMs + patience
+    ) {
+      heard = Date.now()
+      requestLock(true)
+    }
+    watchdog = setTimeout(watch, WATCH_MS)
+  }
+
   const join = (): void => {
+    // Back from a freeze: the leader has not been silent, this tab was away.
+    heard = Date.now()
     post({ t: 'join', from: tab, topics, position })
     requestLock()
   }
@@ -341,6 +378,7 @@ export function createSharedClient<TContract extends AnyContract>(
     if (closed) return
     leave()
     closed = true
+    clearTimeout(watchdog)
     channel?.close()
     channel = undefined
     page.removeEventListener?.('pagehide', onHide)
@@ -364,6 +402,7 @@ export function createSharedClient<TContract extends AnyContract>(
       doc?.addEventListener?.('freeze', onHide)
       doc?.addEventListener?.('resume', onShow)
       join()
+      watch()
     })
   }
 
