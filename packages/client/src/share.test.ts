@@ -5,7 +5,11 @@ import { shareTabs } from './share.js'
 
 const fake = createFakeServer()
 beforeAll(() => fake.listen())
+// Every tab is closed after its test, passed or not: one left running would take
+// the next test's streams from the fake server.
+const tabs: Client<typeof events>[] = []
 afterEach(() => {
+  for (const client of tabs.splice(0)) client.close()
   fake.reset()
   vi.unstubAllGlobals()
 })
@@ -107,6 +111,7 @@ function tab(topics: string[], lastEventId?: string, idleTimeoutMs?: number) {
     idleTimeoutMs,
     share: shareTabs({ name: `test-${name}` }),
   })
+  tabs.push(client)
   const got: string[] = []
   const statuses: ClientStatus[] = []
   const gaps: GapInfo[] = []
@@ -127,7 +132,8 @@ const query = (index: number) => {
   }
 }
 
-describe('shareTabs', () => {
+// Several tabs, a roll call and a watchdog per test: more than the default 5 s on a loaded machine.
+describe('shareTabs', { timeout: 30_000 }, () => {
   it('falls back to one connection per client where there are no Web Locks (Node 20)', async () => {
     const body = sse(HELLO, ev('ep-1', 'chat:message', { user: 'u', text: 'hi' }))
     fake.serve(stream(body))
@@ -222,6 +228,12 @@ describe('shareTabs', () => {
       HangingChannel.all.length = 0
       const first = sse(HELLO, 'id:ep-0\n\n')
       const second = sse(HELLO)
+      // Both streams stay alive (heartbeats), so that no leader's own idle timeout fires.
+      const heartbeats = setInterval(() => {
+        first.push(':\n')
+        second.push(':\n')
+      }, 50)
+      onTestFinished(() => clearInterval(heartbeats))
       fake.serve(stream(first), stream(second))
       // The idle timeout (the leader's stream must be heard within it) sets the patience.
       const a = tab(['a'], undefined, 300)
@@ -230,9 +242,7 @@ describe('shareTabs', () => {
       await until(() => b.client.status.state === 'open', 'B open')
       first.push(ev('ep-1', 'server-time', { time: 1 }, 'a'))
       await until(() => a.got.length === 1 && b.got.length === 1, 'the first event')
-      // A's stream stays alive (heartbeats), but A relays nothing while it hangs.
-      const heartbeats = setInterval(() => first.push(':\n'), 50)
-      onTestFinished(() => clearInterval(heartbeats))
+      // A's stream stays alive, but A relays nothing while it hangs.
       HangingChannel.all[0]!.hang(true)
       first.push(ev('ep-2', 'server-time', { time: 2 }, 'a'))
       // B hears nothing, takes the lock, finds A silent and resumes from its own position.
