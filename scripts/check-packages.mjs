@@ -24,7 +24,10 @@ const smoke = {
     '@tidings/server': 'createEmitter',
     '@tidings/server/prometheus': 'registerEmitterMetrics',
   },
-  '@tidings/client': { '@tidings/client': 'createClient' },
+  '@tidings/client': {
+    '@tidings/client': 'createClient',
+    '@tidings/client/share': 'shareTabs',
+  },
   '@tidings/redis': { '@tidings/redis': 'createRedisStore' },
   '@tidings/react': { '@tidings/react': 'useClient' },
   '@tidings/cli': { '@tidings/cli': 'runCli' },

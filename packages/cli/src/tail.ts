@@ -219,7 +219,9 @@ export function tail(options: TailOptions): Promise<TailOutcome> {
         if (info.type === 'duplicate') print(info)
         else if (info.type === 'transport') {
           print({ type: 'transport', transport: info.transport, reason: info.reason })
-        } else print(inspect(contract, info.event, info.id, info.data))
+        } else if (info.type === 'unknown-event') {
+          print(inspect(contract, info.event, info.id, info.data))
+        }
       },
     })
     client.on('tidings:gap', (gap) => print({ type: 'gap', ...gap }))

@@ -1,9 +1,10 @@
 /**
  * Measures what `@tidings/client` costs a browser bundle: minified (esbuild), then
  * gzipped (level 9) and brotli-compressed (quality 11, what size-limit reports by
- * default), the validator library (zod) left out. Two ways to ship it: the SSE-only
- * client (`import { createClient } from '@tidings/client/sse'`) and the client with
- * the WebSocket transport (`from '@tidings/client'`, `transport: 'auto'`).
+ * default), the validator library (zod) left out. Three ways to ship it: the SSE-only
+ * client (`import { createClient } from '@tidings/client/sse'`), the client with
+ * the WebSocket transport (`from '@tidings/client'`, `transport: 'auto'`), and
+ * that client with tab sharing (`shareTabs` from `@tidings/client/share`).
  *
  *   npx tsx packages/client/scripts/size.ts          # the client
  *   npx tsx packages/client/scripts/size.ts --peers  # and the peers, for comparison
@@ -57,10 +58,25 @@ export const measureClient = (): Promise<Size> =>
 export const measureSseClient = (): Promise<Size> =>
   measure({ contents: app('@tidings/client/sse'), external: ['zod'] })
 
+/** An app that shares its connection among tabs: the client and `shareTabs`. */
+const SHARED_APP = `${app('@tidings/client')}\nexport { shareTabs } from '@tidings/client/share'`
+
+/**
+ * The client with the WebSocket transport and tab sharing (`shareTabs` from
+ * `@tidings/client/share`) as an app ships it. What sharing adds is the
+ * difference with {@link measureClient}.
+ */
+export const measureSharedClient = (): Promise<Size> =>
+  measure({ contents: SHARED_APP, external: ['zod'] })
+
 /** The bundle's code, minified: to check what an SSE-only app leaves out. */
 export async function bundleText(from: string): Promise<string> {
   const result = await build({
-    stdin: { contents: app(from), resolveDir: root, loader: 'ts' },
+    stdin: {
+      contents: from === '@tidings/client/share' ? SHARED_APP : app(from),
+      resolveDir: root,
+      loader: 'ts',
+    },
     bundle: true,
     minify: true,
     format: 'esm',
@@ -90,6 +106,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const rows: Array<[string, Size]> = [
     ['@tidings/client/sse (SSE only, what an app ships)', await measureSseClient()],
     ['@tidings/client (with WebSocket, what an app ships)', await measureClient()],
+    ['@tidings/client with @tidings/client/share (tab sharing)', await measureSharedClient()],
     [
       '  its own code (SSE only)',
       await part(app('@tidings/client/sse'), ['zod', '@tidings/schema', 'eventemitter3']),

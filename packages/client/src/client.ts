@@ -86,7 +86,7 @@ export interface Client<TContract extends AnyContract> {
 // Report an error thrown by application code the way EventTarget does, without
 // stopping the stream: `reportError` where the platform has it (browsers, Deno),
 // else an asynchronous rethrow (Node: an uncaught exception, as for any listener).
-const rethrow = (error: unknown): void => {
+export const rethrow = (error: unknown): void => {
   const { reportError } = globalThis as { reportError?: (error: unknown) => void }
   if (reportError) reportError(error)
   else
@@ -107,6 +107,10 @@ export function assembleClient<TContract extends AnyContract>(
   options: SseClientOptions,
   makeTransport: (debug: (info: DebugInfo) => void) => Transport,
 ): Client<TContract> {
+  // Tab sharing builds the client itself (with this transport), in its own entry.
+  if (options.share) {
+    return options.share.client(contract, url, { ...options, share: undefined }, makeTransport)
+  }
   const events = createClientEvents(rethrow)
   const debug = (info: DebugInfo): void => {
     try {

@@ -37,6 +37,11 @@ export interface Delivery {
   start(): void
   /** Parses a chunk and delivers the events complete in it. */
   feed(chunk: Uint8Array | string): void
+  /**
+   * Delivers one event already parsed from a Tidings stream (another tab's
+   * connection, relayed): the same dedupe, gap and validation as {@link Delivery.feed}.
+   */
+  accept(event: ParsedEvent): void
   /** The id of the last event processed, or the position a server bookmarked. */
   readonly lastEventId: string | undefined
   /** The id the current connection resumed from. */
@@ -154,6 +159,10 @@ export const createDelivery = (
       // moves the resume position: a connection that got only a bookmark resumes from it.
       const id = parser.lastEventId || undefined
       if (id !== parserId) lastEventId = parserId = id
+    },
+    accept(event) {
+      tidings = true
+      onEvent(event)
     },
     get lastEventId() {
       return lastEventId

@@ -31,5 +31,6 @@ export type {
   WebSocketLike,
 } from './options.js'
 export type { ReconnectOptions } from './reconnect.js'
+export type { ShareTabsOptions, TabSharing } from './sharing.js'
 export type { ClientState, ClientStatus, CloseReason, LifecycleEvents } from './status.js'
 export type { TransportName } from './transport.js'

@@ -1,5 +1,6 @@
 import type { ResponseError } from './errors.js'
 import type { ReconnectOptions } from './reconnect.js'
+import type { TabSharing } from './sharing.js'
 import type { TransportName } from './transport.js'
 
 /**
@@ -63,6 +64,11 @@ export type DebugInfo =
       readonly transport: TransportName
       readonly reason: 'sse-failed' | 'sse-silent' | 'websocket-failed'
     }
+  /**
+   * With the `share` option: this tab took the lead, for `term` (counted across
+   * the tabs): it now holds the shared connection and relays it to the others.
+   */
+  | { readonly type: 'leader'; readonly term: number }
 
 /**
  * Options of `createClient` from `@tidings/client/sse` (the client without the
@@ -169,6 +175,16 @@ export interface SseClientOptions {
    * repeated) and which transport `'auto'` settled on.
    */
   onDebug?: ((info: DebugInfo) => void) | undefined
+  /**
+   * One connection per browser rather than per tab: `shareTabs()` from
+   * `@tidings/client/share` (a separate entry, so apps that do not share never
+   * load it). Every tab of this origin with the same URL (or the same
+   * `shareTabs({ name })`) then reads one stream, held by a leader tab and
+   * relayed to the others, each receiving its own topics' events through the
+   * usual API. Without Web Locks or `BroadcastChannel`, each tab connects on its own.
+   * @example { share: shareTabs() }
+   */
+  share?: TabSharing | undefined
 }
 
 /**

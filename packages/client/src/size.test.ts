@@ -1,10 +1,17 @@
 import { expect, it } from 'vitest'
-import { bundleText, measureClient, measureSseClient } from '../scripts/size.js'
+import {
+  bundleText,
+  measureClient,
+  measureSharedClient,
+  measureSseClient,
+} from '../scripts/size.js'
 
 // Minified with esbuild, zod left out, gzipped. `npm run size -w @tidings/client` prints the
 // parts (eventemitter3, the parser ...) and the peers beside them.
 const SSE_BUDGET = 6 * 1024
 const WEBSOCKET_BUDGET = 7 * 1024
+// What `@tidings/client/share` adds to the client with WebSocket.
+const SHARE_BUDGET = 2.5 * 1024
 
 it(`ships the SSE-only client (@tidings/client/sse) within ${SSE_BUDGET} bytes min+gz`, async () => {
   expect((await measureSseClient()).gzipped).toBeLessThanOrEqual(SSE_BUDGET)
@@ -21,4 +28,21 @@ it('leaves the WebSocket transport out of an app that imports the SSE-only clien
   const withWebSocket = await bundleText('@tidings/client')
   expect(marks.filter((mark) => withWebSocket.includes(mark))).toEqual(marks)
   expect(marks.filter((mark) => sseOnly.includes(mark))).toEqual([])
+})
+
+it(`adds tab sharing (@tidings/client/share) within ${SHARE_BUDGET} bytes min+gz`, async () => {
+  const [plain, shared] = await Promise.all([measureClient(), measureSharedClient()])
+  console.log(
+    `tab sharing adds ${shared.gzipped - plain.gzipped} bytes min+gz (${plain.gzipped} -> ${shared.gzipped}), ${shared.minified - plain.minified} minified`,
+  )
+  expect(shared.gzipped - plain.gzipped).toBeLessThanOrEqual(SHARE_BUDGET)
+})
+
+it('leaves tab sharing out of an app that does not import @tidings/client/share', async () => {
+  // Strings only the sharing code holds.
+  const marks = ['eventTopics', 'tidings:${', 'pagehide']
+  const plain = await bundleText('@tidings/client')
+  const shared = await bundleText('@tidings/client/share')
+  expect(marks.filter((mark) => shared.includes(mark))).toEqual(marks)
+  expect(marks.filter((mark) => plain.includes(mark))).toEqual([])
 })

@@ -29,6 +29,7 @@ export {
   END_EVENT,
   type EndInfo,
   type EndReason,
+  EVENT_TOPICS_PARAM,
   GAP_EVENT,
   type GapInfo,
   type GapReason,
@@ -40,4 +41,5 @@ export {
   REPLAY_PARAM,
   RESERVED_PREFIX,
   TOPIC_PARAM,
+  TOPICS_COMMENT_PREFIX,
 } from './wire.js'

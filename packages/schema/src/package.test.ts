@@ -5,14 +5,19 @@ import * as schema from './index.js'
 it('exports exactly the public surface', () => {
   expect(Object.keys(schema).sort()).toMatchInlineSnapshot(`
     [
+      "AFTER_PARAM",
       "ContractError",
+      "END_EVENT",
+      "EVENT_TOPICS_PARAM",
       "EncodeError",
       "GAP_EVENT",
       "HELLO_COMMENT_PREFIX",
       "LAST_EVENT_ID_PARAM",
+      "LIMIT_PARAM",
       "ParseError",
       "REPLAY_PARAM",
       "RESERVED_PREFIX",
+      "TOPICS_COMMENT_PREFIX",
       "TOPIC_PARAM",
       "TidingsError",
       "ValidationError",

@@ -18,6 +18,21 @@ export const TOPIC_PARAM = 'topic'
 /** Query parameter carrying the last processed id where headers cannot be set. */
 export const LAST_EVENT_ID_PARAM = 'lastEventId'
 
+/**
+ * Query parameter (`eventTopics=1`) asking the server to say, on this connection,
+ * which topics each event was sent to: a {@link TOPICS_COMMENT_PREFIX} comment
+ * line opens the block of every event emitted with `to(...)`; a broadcast gets
+ * none. A client that reads one stream for several subscribers (tabs sharing a
+ * connection) filters with it. Comments are ignored by any standard `EventSource`.
+ */
+export const EVENT_TOPICS_PARAM = 'eventTopics'
+
+/**
+ * The comment naming an event's topics on a connection that asked for them
+ * ({@link EVENT_TOPICS_PARAM}), comma-separated: `: topics room:1,room:2`.
+ */
+export const TOPICS_COMMENT_PREFIX = 'topics '
+
 /** Why a server could not resume a stream from the id a client sent. */
 export type GapReason =
   /** The id does not parse as a Tidings id. */

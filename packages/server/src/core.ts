@@ -499,7 +499,7 @@ export class Core implements StartHost {
       hub.counters.endedReplies++
       return ALREADY_ENDED
     }
-    const group = hub.group(subscription.topics)
+    const group = hub.group(subscription.topics, subscription.eventTopics)
     const connection = create(this.#nextId++, principal, group)
     hub.attach(connection)
     this.#ticker.start()

@@ -149,6 +149,31 @@ describe('createEmitter', () => {
     expect((await viaQuery.take(3)).map((e) => e.id)).toEqual(['ep-3', 'ep-4', 'ep-5'])
   })
 
+  it('names the topics of each event with eventTopics=1, in the replay and live; others get none', async () => {
+    emitter = createEmitter(events, { history: { epoch: 'ep' } })
+    emitter.to(['a', 'b']).emit('tick', { n: 1 })
+    emitter.emit('tick', { n: 2 })
+    const read = async (response: Response, until: string) => {
+      const body = response.body!.getReader()
+      let text = ''
+      for (let i = 0; i < 100 && !text.includes(until); i++) {
+        text += new TextDecoder().decode((await body.read()).value)
+      }
+      await body.cancel()
+      return text.slice(text.indexOf('\n\n') + 2)
+    }
+    const tagged = open(emitter, '?topic=a&topic=c&eventTopics=1&lastEventId=ep-0')
+    const plain = open(emitter, '?topic=a&topic=c&lastEventId=ep-0')
+    const [taggedResponse, plainResponse] = await Promise.all([tagged, plain])
+    emitter.to('c').emit('tick', { n: 3 })
+    expect(await read(taggedResponse, 'id:ep-3')).toBe(
+      ': topics a,b\nid:ep-1\nevent:tick\ndata:{"n":1}\n\n' +
+        'id:ep-2\nevent:tick\ndata:{"n":2}\n\n' +
+        ': topics c\nid:ep-3\nevent:tick\ndata:{"n":3}\n\n',
+    )
+    expect(await read(plainResponse, 'id:ep-3')).not.toContain(': topics')
+  })
+
   it('switches from replay to live with no duplicate when events are pending in the same tick', async () => {
     emitter = createEmitter(events, { history: { epoch: 'ep' } })
     emitter.emit('tick', { n: 1 })

@@ -78,6 +78,39 @@ describe('Hub', () => {
     expect(a.chunks[0]).toBe(a2.chunks[0])
   })
 
+  it('writes each event with its topics to connections that asked for them, once per event', async () => {
+    const { hub, connect } = setup()
+    const plain = connect(['a', 'b'])
+    const tagged = () => {
+      const connection = new Recorder(
+        hub,
+        100 + hub.size,
+        undefined,
+        hub.group(['a', 'b'], true),
+        'sse',
+      )
+      hub.attach(connection)
+      hub.goLive(connection)
+      return connection
+    }
+    const first = tagged()
+    const second = tagged()
+    hub.publish(entry(1))
+    hub.publish(entry(2, ['a']))
+    hub.publish(entry(3, ['b', 'c']))
+    hub.publish(entry(4, ['c']))
+    await nextTurn()
+    expect(plain.text()).toBe('123')
+    expect(first.text()).toBe('1|: topics a\n2|: topics b,c\n3')
+    expect(second.text()).toBe(first.text())
+    // The tagged copy is built once and shared, as the plain bytes are.
+    expect(second.chunks[1]).toBe(first.chunks[1])
+    // A broadcast needs no comment: the very same bytes as everyone's.
+    hub.publish(entry(5))
+    await nextTurn()
+    expect(first.chunks.at(-1)).toBe(plain.chunks.at(-1))
+  })
+
   it('shares one joined buffer between groups that receive exactly the same events', async () => {
     const { hub, connect } = setup()
     // Per-user topics: every group holds `team`, each its own user topic.

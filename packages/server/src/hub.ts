@@ -2,6 +2,7 @@ import type { Connection, DisconnectReason } from './connection.js'
 import { concatBytes } from './frames.js'
 import { type HistoryEntry, preciseNow } from './history.js'
 import { Counters } from './stats.js'
+import { taggedChunk } from './tagged.js'
 
 /** The connections that share one topic set, and so receive exactly the same events. */
 export interface Group {
@@ -10,6 +11,8 @@ export interface Group {
   readonly topics: ReadonlySet<string>
   /** The same topics as a list, for hooks. */
   readonly list: readonly string[]
+  /** Its members asked for each event's topics (`eventTopics=1`): they get tagged chunks. */
+  readonly tagged: boolean
   /** The live connections (their replay, if any, is done). */
   readonly members: Set<Connection>
   /** Connections holding this group, live or still starting; it is indexed while above 0. */
@@ -149,18 +152,23 @@ export class Hub {
     const joins = new Map<string, Uint8Array>()
     for (const group of touched) {
       const { batch } = group
-      let joined: Uint8Array | undefined
-      if (batch.length === 1) joined = batch[0]!.chunk
-      else {
-        const key = group.positions.join()
-        joined = joins.get(key)
-        if (joined === undefined && group.bytes <= budget) {
-          joined = concatBytes(batch, group.bytes)
-          budget -= group.bytes
-          joins.set(key, joined)
+      if (group.tagged) {
+        // Opted-in connections: the tagged copies (built once per event), one after the other.
+        this.#sendGroup(group, undefined, batch.map(taggedChunk))
+      } else {
+        let joined: Uint8Array | undefined
+        if (batch.length === 1) joined = batch[0]!.chunk
+        else {
+          const key = group.positions.join()
+          joined = joins.get(key)
+          if (joined === undefined && group.bytes <= budget) {
+            joined = concatBytes(batch, group.bytes)
+            budget -= group.bytes
+            joins.set(key, joined)
+          }
         }
+        this.#sendGroup(group, joined, batch)
       }
-      this.#sendGroup(group, joined, batch)
       batch.length = 0
       group.positions.length = 0
       group.bytes = 0
@@ -191,7 +199,11 @@ export class Hub {
     }
   }
 
-  #sendGroup(group: Group, joined: Uint8Array | undefined, batch: readonly HistoryEntry[]): void {
+  #sendGroup(
+    group: Group,
+    joined: Uint8Array | undefined,
+    batch: readonly { readonly chunk: Uint8Array }[],
+  ): void {
     // A send may cut a connection off, which deletes it from this set: Set
     // iteration tolerates deleting the current element.
     for (const connection of group.members) {
@@ -213,15 +225,18 @@ export class Hub {
   /**
    * The group for a set of (valid, deduplicated) topics: the indexed one, or a
    * new one that `attach` indexes. Call both in the same synchronous step.
+   * Connections that asked for each event's topics (`tagged`) get groups of their own.
    */
-  group(topics: readonly string[]): Group {
+  group(topics: readonly string[], tagged = false): Group {
     const list = [...topics].sort()
-    const key = list.join('\n')
+    // A control character cannot be part of a topic, so the two kinds of keys never meet.
+    const key = tagged ? `\u0001${list.join('\n')}` : list.join('\n')
     return (
       this.#groups.get(key) ?? {
         key,
         topics: new Set(list),
         list,
+        tagged,
         members: new Set(),
         refs: 0,
         batch: [],

@@ -11,8 +11,9 @@ describe('parseSubscription', () => {
       topics: ['a', 'b.c:d-e_f'],
       lastEventId: undefined,
       replay: 0,
+      eventTopics: false,
     })
-    expect(parse('')).toEqual({ topics: [], lastEventId: undefined, replay: 0 })
+    expect(parse('')).toEqual({ topics: [], lastEventId: undefined, replay: 0, eventTopics: false })
   })
 
   it('refuses malformed topics and too many with typed 400 errors', () => {
@@ -30,6 +31,12 @@ describe('parseSubscription', () => {
     }
     const many = parse('topic=a&topic=b&topic=c&topic=d')
     expect((many as HttpError).code).toBe('too_many_topics')
+  })
+
+  it('asks for the topics of each event only with eventTopics=1', () => {
+    expect(parse('eventTopics=1')).toMatchObject({ eventTopics: true })
+    expect(parse('eventTopics=true')).toMatchObject({ eventTopics: false })
+    expect(parse('eventTopics=0')).toMatchObject({ eventTopics: false })
   })
 
   it('takes the last event id from the header first, then the query; empty means none', () => {

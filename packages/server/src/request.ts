@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Http2ServerRequest } from 'node:http2'
-import { LAST_EVENT_ID_PARAM, REPLAY_PARAM, TOPIC_PARAM } from '@tidings/schema'
+import { EVENT_TOPICS_PARAM, LAST_EVENT_ID_PARAM, REPLAY_PARAM, TOPIC_PARAM } from '@tidings/schema'
 import { HttpError } from './errors.js'
 import { isValidTopic } from './topics.js'
 
@@ -37,6 +37,8 @@ export interface Subscription {
   readonly lastEventId: string | undefined
   /** For a fresh stream, how many recent events to replay (already bounded by `maxReplay`). */
   readonly replay: number
+  /** Whether each event's topics are written before it (`eventTopics=1`). */
+  readonly eventTopics: boolean
 }
 
 /**
@@ -91,7 +93,8 @@ export function parseSubscription(
     if (asked !== null && /^[0-9]{1,9}$/.test(asked))
       replay = Math.min(Number(asked), limits.maxReplay)
   }
-  return { topics, lastEventId, replay }
+  const eventTopics = params.get(EVENT_TOPICS_PARAM) === '1'
+  return { topics, lastEventId, replay, eventTopics }
 }
 
 /**

@@ -6,6 +6,7 @@ import { createEntry, type HistoryEntry, matchesTopics } from './history.js'
 import type { Hub } from './hub.js'
 import type { MemoryHistory } from './memory-history.js'
 import type { EventStore } from './store.js'
+import { taggedChunk } from './tagged.js'
 
 /** What a start needs from the emitter's core. */
 export interface StartHost {
@@ -168,7 +169,9 @@ export class StreamStart {
   #write(entries: readonly HistoryEntry[]): boolean {
     let more = true
     const { counters } = this.host.hub
-    for (const { chunk } of entries) {
+    const { tagged } = this.connection.group
+    for (const entry of entries) {
+      const { chunk } = tagged ? taggedChunk(entry) : entry
       counters.bytesWritten += chunk.byteLength
       more = this.connection.write(chunk)
     }
