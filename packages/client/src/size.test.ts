@@ -1,10 +1,11 @@
 import { expect, it } from 'vitest'
-import { bundleText, measureClient, measureSseClient } from '../scripts/size.js'
+import { bundleText, measureClient, measureReadHistory, measureSseClient } from '../scripts/size.js'
 
 // Minified with esbuild, zod left out, gzipped. `npm run size -w @tidings/client` prints the
 // parts (eventemitter3, the parser ...) and the peers beside them.
 const SSE_BUDGET = 6 * 1024
 const WEBSOCKET_BUDGET = 7 * 1024
+const READ_HISTORY_BUDGET = 2 * 1024
 
 it(`ships the SSE-only client (@tidings/client/sse) within ${SSE_BUDGET} bytes min+gz`, async () => {
   expect((await measureSseClient()).gzipped).toBeLessThanOrEqual(SSE_BUDGET)
@@ -21,4 +22,17 @@ it('leaves the WebSocket transport out of an app that imports the SSE-only clien
   const withWebSocket = await bundleText('@tidings/client')
   expect(marks.filter((mark) => withWebSocket.includes(mark))).toEqual(marks)
   expect(marks.filter((mark) => sseOnly.includes(mark))).toEqual([])
+})
+
+it(`ships readHistory alone within ${READ_HISTORY_BUDGET} bytes min+gz`, async () => {
+  expect((await measureReadHistory()).gzipped).toBeLessThanOrEqual(READ_HISTORY_BUDGET)
+})
+
+it('leaves readHistory out of an app that only imports createClient', async () => {
+  // A string only readHistory holds; a minifier keeps string literals.
+  const mark = 'did not answer a history page'
+  const withHistory = await bundleText('', `export { readHistory } from '@tidings/client'`)
+  expect(withHistory).toContain(mark)
+  expect(await bundleText('@tidings/client')).not.toContain(mark)
+  expect(await bundleText('@tidings/client/sse')).not.toContain(mark)
 })
