@@ -9,6 +9,8 @@ export type DisconnectReason =
   | 'slow'
   /** The server ended it: `close()`. */
   | 'server'
+  /** Every topic it subscribed to ended (`to(topic).end()`), and it got the end events. */
+  | 'ended'
   /** Writing to it failed. */
   | 'error'
 
@@ -55,8 +57,11 @@ export abstract class Connection {
    */
   abstract write(chunk: Uint8Array): boolean
 
-  /** Ends the stream cleanly after a last chunk (the shutdown `retry:` hint). */
-  abstract end(last: Uint8Array | undefined): void
+  /**
+   * Ends the stream cleanly after a last chunk (the shutdown `retry:` hint);
+   * `ended` when its topics all ended (a WebSocket then closes with 1000).
+   */
+  abstract end(last: Uint8Array | undefined, reason?: 'server' | 'ended'): void
 
   /** Tears the transport down at once: a slow consumer, a failed write. */
   abstract abort(reason: 'slow' | 'error'): void

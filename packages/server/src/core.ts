@@ -1,6 +1,13 @@
-import { type AnyContract, formatEventId } from '@tidings/schema'
+import {
+  type AnyContract,
+  END_EVENT,
+  type EndReason,
+  formatEventId,
+  parseEventId,
+} from '@tidings/schema'
 import type { Connection, DisconnectReason } from './connection.js'
 import { type Access, Cors, type HeaderList } from './cors.js'
+import { EndedTopics, endData, readEnd } from './ended-topics.js'
 import { HttpError, type HttpErrorCode, httpStatus, isHttpError } from './errors.js'
 import { gapBlock, HEARTBEAT, helloBlock, jitter, retryBlock, toBytes } from './frames.js'
 import { Ticker } from './heartbeat.js'
@@ -31,6 +38,13 @@ export interface Reply {
   readonly body: string | null
 }
 
+/**
+ * What `open` answers instead of a stream when every topic asked for ended and
+ * the client's id is at or after every end: nothing is left to send (HTTP 204,
+ * which tells an `EventSource` to stop reconnecting).
+ */
+export const ALREADY_ENDED = 'ended'
+
 /** A request that passed every check and may open a stream. */
 export interface Admission {
   readonly principal: unknown
@@ -51,6 +65,7 @@ export class Core implements StartHost {
   readonly window: MemoryHistory
   readonly store: EventStore | undefined
   readonly hub: Hub
+  readonly ended: EndedTopics
   readonly pageBytes: number
   closing = false
   readonly #hooks: EmitterOptions<unknown>
@@ -75,11 +90,18 @@ export class Core implements StartHost {
       epoch: history.epoch,
       now: history.now,
     })
+    const ended = options.ended ?? {}
+    this.ended = new EndedTopics(
+      checkNumber('ended.maxTopics', ended.maxTopics, 100_000),
+      checkNumber('ended.maxAgeMs', ended.maxAgeMs, 86_400_000),
+      history.now ?? preciseNow,
+    )
     this.#hooks = options
     this.#cors = options.cors ? new Cors(options.cors) : undefined
     this.hub = new Hub(this.options.maxBufferBytes, {
       disconnected: (connection, reason) => this.#disconnected(connection, reason),
       failed: (connection, error) => this.reportError(error, this.info(connection)),
+      finished: (group) => this.finished(group.list),
     })
     this.pageBytes = Math.max(1, Math.floor(this.options.maxBufferBytes / 2))
     this.#ticker = new Ticker(this.options.heartbeatMs, () => {
@@ -125,6 +147,45 @@ export class Core implements StartHost {
     return entry.id
   }
 
+  /**
+   * Ends each topic that has not ended: appends its end event to the history
+   * (through the store with one) and sends it live. A topic already ended, or
+   * being ended by this process, is skipped.
+   */
+  end(topics: readonly string[], reason: EndReason): void | Promise<void> {
+    const { ended, store } = this
+    if (store) {
+      const appends: Promise<unknown>[] = []
+      for (const topic of topics) {
+        if (!ended.begin(topic)) continue
+        const event = {
+          event: END_EVENT,
+          data: endData(topic, reason),
+          topics: [topic],
+          at: preciseNow(),
+        }
+        appends.push(
+          store.append(event).catch((error: unknown) => {
+            ended.abandon(topic)
+            throw error
+          }),
+        )
+      }
+      return Promise.all(appends).then(() => undefined)
+    }
+    for (const topic of topics) {
+      if (ended.closed(topic)) continue
+      const entry = this.window.append(END_EVENT, endData(topic, reason), [topic])
+      ended.add(entry, this.window.epoch, { topic, reason })
+      this.hub.publishEnd(entry, topic)
+    }
+  }
+
+  /** True when every one of `topics` ended (in the current history). */
+  finished(topics: readonly string[]): boolean {
+    return this.ended.all(topics, this.window.epoch) !== undefined
+  }
+
   /** The store's feed: events appended by any process, in the store's order. */
   #ingest(epoch: string, events: readonly StoredEvent[]): void {
     const { window, hub } = this
@@ -137,7 +198,15 @@ export class Core implements StartHost {
       }
       const entry = createEntry(epoch, event.seq, event.event, event.data, event.topics, event.at)
       window.insert(entry)
-      hub.publish(entry)
+      const end = readEnd(event.event, event.data, event.topics)
+      if (end === undefined) hub.publish(entry)
+      else if (this.ended.get(end.topic) === undefined) {
+        // Every process learns of the end from the feed, the one that ended it too.
+        this.ended.add(entry, epoch, end)
+        hub.publishEnd(entry, end.topic)
+      }
+      // A second end of a topic (two processes ended it at once) is kept in the
+      // history for its seq, but not sent: the first one counts.
     }
     for (const start of this.#waiting) {
       if (start.cursor <= window.head()) {
@@ -157,6 +226,8 @@ export class Core implements StartHost {
     hub.flush()
     const lost = formatEventId(window.epoch, window.head())
     window.reset(epoch, head)
+    // The ends went with the history they were part of.
+    this.ended.clear()
     const id = formatEventId(epoch, head)
     hub.counters.gaps.reset += hub.liveCount
     hub.publish(
@@ -231,6 +302,13 @@ export class Core implements StartHost {
   preflightReply(access: Access): Reply {
     const headers: HeaderList = { Allow: 'GET, OPTIONS' }
     this.#cors?.preflight(headers, access)
+    return { status: 204, headers, body: null }
+  }
+
+  /** The answer to a stream request whose topics all ended before the client's id: 204. */
+  endedReply(access: Access): Reply {
+    const headers: HeaderList = { 'Cache-Control': 'no-store' }
+    this.#cors?.apply(headers, access)
     return { status: 204, headers, body: null }
   }
 
@@ -350,7 +428,10 @@ export class Core implements StartHost {
    * or a gap, then live). For a short resume from the local history all of it
    * happens in this synchronous call.
    */
-  open(admission: Admission, create: ConnectionFactory): Connection | HttpError {
+  open(
+    admission: Admission,
+    create: ConnectionFactory,
+  ): Connection | HttpError | typeof ALREADY_ENDED {
     if (
       this.closing ||
       this.hub.size >= this.options.maxConnections ||
@@ -359,7 +440,11 @@ export class Core implements StartHost {
       return this.#unavailable()
     }
     const { principal, subscription } = admission
-    const { hub, window } = this
+    const { hub, window, ended } = this
+    if (this.#delivered(subscription.topics, subscription.lastEventId)) {
+      hub.counters.endedReplies++
+      return ALREADY_ENDED
+    }
     const group = hub.group(subscription.topics)
     const connection = create(this.#nextId++, principal, group)
     hub.attach(connection)
@@ -378,6 +463,18 @@ export class Core implements StartHost {
     const hello = toBytes(helloBlock(heartbeatMs, retryMs, bookmark))
     hub.counters.bytesWritten += hello.byteLength
     connection.write(hello)
+    if (plan.kind === 'fresh' && bookmark !== undefined) {
+      // A late client: the ends it would not get from the replay come first.
+      let wrote = false
+      for (const tombstone of ended.some(group.topics, window.epoch)) {
+        if (tombstone.seq > plan.from) continue
+        hub.counters.bytesWritten += tombstone.chunk.byteLength
+        connection.write(tombstone.chunk)
+        wrote = true
+      }
+      // Topics still open: it resumes from the head, not from an older end.
+      if (wrote && !this.finished(group.list)) connection.write(toBytes(`id:${bookmark}\n\n`))
+    }
     const start = new StreamStart(
       this,
       connection,
@@ -392,6 +489,19 @@ export class Core implements StartHost {
       this.#call(() => this.#hooks.onConnect?.(info), info)
     }
     return connection
+  }
+
+  /** True when every one of `topics` ended at or before `lastEventId`: the client has it all. */
+  #delivered(topics: readonly string[], lastEventId: string | undefined): boolean {
+    if (lastEventId === undefined) return false
+    const tombstones = this.ended.all(topics, this.window.epoch)
+    if (tombstones === undefined) return false
+    const parsed = parseEventId(lastEventId)
+    return (
+      parsed !== undefined &&
+      parsed.epoch === this.window.epoch &&
+      parsed.seq >= tombstones[tombstones.length - 1]!.seq
+    )
   }
 
   // ---- hooks ---------------------------------------------------------------
@@ -451,6 +561,9 @@ export class Core implements StartHost {
       requestsRejected: counters.requestsRejected,
       rejections: { ...counters.rejections },
       replays: counters.replays,
+      endedReplies: counters.endedReplies,
+      endedTopics: this.ended.size,
+      historyReads: counters.historyReads,
       gaps: { ...counters.gaps },
       emitToWrite: {
         bucketsMs: LATENCY_BUCKETS_MS,

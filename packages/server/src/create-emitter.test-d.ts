@@ -47,7 +47,7 @@ describe('createEmitter types', () => {
         expectTypeOf(info.topics).toEqualTypeOf<readonly string[]>()
       },
       onDisconnect: (info) => {
-        expectTypeOf(info.reason).toEqualTypeOf<'client' | 'slow' | 'server' | 'error'>()
+        expectTypeOf(info.reason).toEqualTypeOf<'client' | 'slow' | 'server' | 'ended' | 'error'>()
       },
     })
     createEmitter(events, {
@@ -63,6 +63,20 @@ describe('createEmitter types', () => {
     expectTypeOf(shared.to('a').emit('server-time', { time: 1 })).toEqualTypeOf<Promise<string>>()
     const maybe = createEmitter(events, {} as EmitterOptions)
     expectTypeOf(maybe.emit('server-time', { time: 1 })).toEqualTypeOf<string | Promise<string>>()
+  })
+
+  it('ends topics: nothing in memory, a promise with a store, both when it cannot know', () => {
+    expectTypeOf(createEmitter(events).to('run:1').end()).toEqualTypeOf<undefined>()
+    createEmitter(events).to(['a', 'b']).end('cancelled')
+    createEmitter(events).to('a').end('my-own-reason')
+    const shared = createEmitter(events, { store: {} as EventStore })
+    expectTypeOf(shared.to('a').end('failed')).toEqualTypeOf<Promise<void>>()
+    const maybe = createEmitter(events, {} as EmitterOptions)
+    expectTypeOf(maybe.to('a').end()).toEqualTypeOf<Promise<void> | undefined>()
+    // @ts-expect-error end is for topics: a broadcast has nothing to end
+    emitter.end()
+    // @ts-expect-error a reason is a string
+    emitter.to('a').end(1)
   })
 
   it('offers the handlers and the upgrade', () => {

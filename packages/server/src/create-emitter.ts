@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import {
   type AnyContract,
   ContractError,
+  type EndReason,
   type EventInput,
   type EventName,
   hasEvent,
@@ -36,6 +37,34 @@ export interface Publisher<TContract extends AnyContract, TId = string> {
 }
 
 /**
+ * What `end` returns: nothing with the in-memory history, a promise with a
+ * shared store (it resolves once the store took every end event, and rejects
+ * with a `StoreError` when it cannot; the topic may then be ended again).
+ */
+export type EndResult<TId> = TId extends PromiseLike<unknown> ? Promise<void> : undefined
+
+/** What `emitter.to(topics)` returns: a {@link Publisher} for those topics that can end them. */
+export interface TopicPublisher<TContract extends AnyContract, TId = string>
+  extends Publisher<TContract, TId> {
+  /**
+   * Ends each of the topics for good: appends a terminal `tidings:end` event
+   * (`{ topic, reason }`) to the topic's history and sends it live. Streams
+   * whose topics have all ended get their end events and are closed; a late
+   * client gets the retained history and the end, then is closed. Ending a
+   * topic that already ended is a no-op; emitting to it throws an
+   * `EmitError('topic_ended')`.
+   *
+   * @param reason `'complete'`, `'cancelled'`, `'failed'` or your own string (1 to 256 characters).
+   * @defaultValue reason `'complete'`
+   * @throws {EmitError} `invalid_reason` when `reason` is not such a string.
+   * @example
+   * emitter.to(`run:${runId}`).emit('token', { text })
+   * emitter.to(`run:${runId}`).end()          // or .end('failed')
+   */
+  end(reason?: EndReason): EndResult<TId>
+}
+
+/**
  * What `createEmitter` returns. `TPrincipal` records what `authorize` returns
  * (the hooks' `info.principal`); `TId` is what `emit` returns (`string`, or
  * `Promise<string>` with a shared store).
@@ -50,7 +79,7 @@ export interface Emitter<TContract extends AnyContract, TPrincipal = undefined, 
    * on the emitter itself reach every connection.
    * @throws {EmitError} `invalid_topic` for a topic no client could subscribe to.
    */
-  to(topics: string | readonly string[]): Publisher<TContract, TId>
+  to(topics: string | readonly string[]): TopicPublisher<TContract, TId>
   /**
    * The Node handler, for `http`, `https`, the `http2` compatibility API and
    * frameworks built on them (Express, Fastify's raw request, Koa). Resolves
@@ -112,6 +141,20 @@ function checkTopics(topics: string | readonly string[]): readonly string[] {
   return Object.freeze(list)
 }
 
+/** The longest reason an end may carry. */
+const MAX_REASON = 256
+
+function checkReason(reason: unknown): EndReason {
+  if (reason === undefined) return 'complete'
+  if (typeof reason !== 'string' || reason.length === 0 || reason.length > MAX_REASON) {
+    throw new EmitError(
+      'invalid_reason',
+      `end(reason): reason must be 'complete', 'cancelled', 'failed' or a string of 1 to ${MAX_REASON} characters: got ${typeof reason === 'string' ? `${reason.length} characters` : typeof reason}.`,
+    )
+  }
+  return reason
+}
+
 /**
  * Creates the server side of a contract: typed `emit`, topics, history and
  * resume, and the Node and Fetch handlers that stream to clients.
@@ -155,6 +198,16 @@ export function createEmitter<TContract extends AnyContract, TPrincipal = undefi
     payload: unknown,
     topics: readonly string[] | undefined,
   ): string | Promise<string> => {
+    if (topics !== undefined) {
+      for (const topic of topics) {
+        if (core.ended.closed(topic)) {
+          throw new EmitError(
+            'topic_ended',
+            `Topic "${topic}" ended: nothing can be emitted to it after end(). Use a new topic for a new stream.`,
+          )
+        }
+      }
+    }
     if (validate) {
       const result = validatePayload(contract, name as EventName<TContract>, payload)
       if (!result.success) throw new ValidationError(name, result.issues)
@@ -171,7 +224,10 @@ export function createEmitter<TContract extends AnyContract, TPrincipal = undefi
     emit: (name, payload) => publish(name, payload, undefined),
     to(topics) {
       const list = checkTopics(topics)
-      return { emit: (name, payload) => publish(name, payload, list) }
+      return {
+        emit: (name, payload) => publish(name, payload, list),
+        end: (reason) => core.end(list, checkReason(reason)) as EndResult<string | Promise<string>>,
+      }
     },
     handle: (req, res) => handleNode(core, req, res),
     fetch: (request) => handleFetch(core, request),

@@ -6,6 +6,7 @@ export type HttpErrorCode =
   | 'too_many_topics'
   | 'unauthorized'
   | 'forbidden'
+  | 'invalid_limit'
   | 'method_not_allowed'
   | 'unavailable'
   | 'internal'
@@ -13,6 +14,7 @@ export type HttpErrorCode =
 const STATUS: Record<HttpErrorCode, number> = {
   invalid_topic: 400,
   too_many_topics: 400,
+  invalid_limit: 400,
   unauthorized: 401,
   forbidden: 403,
   method_not_allowed: 405,
@@ -63,11 +65,12 @@ export function isHttpError(error: unknown): error is HttpError {
 }
 
 /** Codes of the errors `emit` and `to` throw for misuse (never for bad payloads). */
-export type EmitErrorCode = 'invalid_topic'
+export type EmitErrorCode = 'invalid_topic' | 'topic_ended' | 'invalid_reason'
 
 /**
- * A call to `emit`/`to` the emitter cannot carry out, such as a topic that a
- * client could never subscribe to. Payload problems throw `ValidationError`
+ * A call to `emit`/`to` the emitter cannot carry out: a topic that a client
+ * could never subscribe to (`invalid_topic`), or an emit to a topic that ended
+ * (`topic_ended`, thrown synchronously even with a store; nothing was stored). Payload problems throw `ValidationError`
  * from `@tidings/schema` instead.
  */
 export class EmitError extends TidingsError<EmitErrorCode> {

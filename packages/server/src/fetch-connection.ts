@@ -51,10 +51,10 @@ export class FetchConnection extends Connection implements UnderlyingDefaultSour
     return (controller.desiredSize ?? 0) > 0
   }
 
-  end(last: Uint8Array | undefined): void {
+  end(last: Uint8Array | undefined, reason: 'server' | 'ended' = 'server'): void {
     const controller = this.#controller
     if (this.closed || controller === undefined) return
-    this.hub.remove(this, 'server')
+    this.hub.remove(this, reason)
     if (last) controller.enqueue(last)
     controller.close()
   }

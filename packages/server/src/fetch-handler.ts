@@ -1,4 +1,4 @@
-import type { Core, Reply } from './core.js'
+import { ALREADY_ENDED, type Core, type Reply } from './core.js'
 import type { Access } from './cors.js'
 import { HttpError } from './errors.js'
 import { FetchConnection } from './fetch-connection.js'
@@ -36,6 +36,7 @@ async function handle(core: Core, request: Request, access: Access): Promise<Res
     return connection
   })
   if (opened instanceof HttpError) return toResponse(core.errorReply(opened, access))
+  if (opened === ALREADY_ENDED) return toResponse(core.endedReply(access))
   if (connection === undefined) throw new Error('The stream was not created.')
   signal?.addEventListener('abort', connection, { once: true })
   return new Response(connection.stream, {

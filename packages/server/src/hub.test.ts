@@ -45,6 +45,7 @@ function setup(maxBufferBytes = 1024) {
   const failures: unknown[] = []
   const hub = new Hub(maxBufferBytes, {
     disconnected: (_c, reason) => gone.push(reason),
+    finished: () => false,
     failed: (_c, error) => failures.push(error),
   })
   let id = 0

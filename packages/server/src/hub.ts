@@ -25,6 +25,8 @@ export interface HubEvents {
   disconnected(connection: Connection, reason: DisconnectReason): void
   /** A transport threw while being written to; it has been torn down. */
   failed(connection: Connection, error: unknown): void
+  /** True when every topic of the group ended: its live streams end once they got the end. */
+  finished(group: Group): boolean
 }
 
 // setImmediate runs after the I/O callbacks of the current turn; edge runtimes
@@ -58,6 +60,8 @@ export class Hub {
   readonly #byTopic = new Map<string, Set<Group>>()
   #live = 0
   #pending: HistoryEntry[] = []
+  /** Topics whose end event is among the pending entries. */
+  #ends: string[] = []
   #scheduled = false
   readonly #flush = (): void => this.flush()
 
@@ -85,6 +89,15 @@ export class Hub {
   }
 
   /**
+   * Queues the end event of `topic` (as `publish`); once the flush wrote it, the
+   * live streams whose topics have all ended are ended.
+   */
+  publishEnd(entry: HistoryEntry, topic: string): void {
+    this.#ends.push(topic)
+    this.publish(entry)
+  }
+
+  /**
    * Writes every pending event to its connections now. Also called right before
    * a connection joins, so that what it read from history and what it receives
    * live meet exactly at the head.
@@ -94,6 +107,17 @@ export class Hub {
     const pending = this.#pending
     if (pending.length === 0) return
     this.#pending = []
+    const ends = this.#ends
+    if (ends.length > 0) {
+      this.#ends = []
+      this.#send(pending)
+      this.#finish(ends)
+      return
+    }
+    this.#send(pending)
+  }
+
+  #send(pending: readonly HistoryEntry[]): void {
     const now = preciseNow()
     const { emitToWrite } = this.counters
     let broadcastOnly = true
@@ -140,6 +164,18 @@ export class Hub {
       batch.length = 0
       group.positions.length = 0
       group.bytes = 0
+    }
+  }
+
+  /** Ends the live streams whose every topic ended, now that they were sent the end events. */
+  #finish(topics: readonly string[]): void {
+    for (const topic of topics) {
+      const groups = this.#byTopic.get(topic)
+      if (groups === undefined) continue
+      for (const group of [...groups]) {
+        if (group.members.size === 0 || !this.events.finished(group)) continue
+        for (const connection of [...group.members]) connection.end(undefined, 'ended')
+      }
     }
   }
 

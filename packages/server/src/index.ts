@@ -1,7 +1,14 @@
 export { ValidationError } from '@tidings/schema'
 export type { DisconnectReason, TransportKind } from './connection.js'
 export type { CorsOptions } from './cors.js'
-export { createEmitter, type Emitter, type Publisher } from './create-emitter.js'
+export {
+  createEmitter,
+  type Emitter,
+  type EndResult,
+  type Publisher,
+  type TopicPublisher,
+} from './create-emitter.js'
+export type { EndedTopicsOptions } from './ended-topics.js'
 export {
   DependencyError,
   type DependencyErrorCode,

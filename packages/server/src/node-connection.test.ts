@@ -42,6 +42,7 @@ function setup(maxBufferBytes = 10) {
   const reasons: string[] = []
   const hub = new Hub(maxBufferBytes, {
     disconnected: (_c, reason) => reasons.push(reason),
+    finished: () => false,
     failed: () => {},
   })
   const res = new FakeResponse()

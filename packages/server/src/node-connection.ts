@@ -69,9 +69,9 @@ export class NodeConnection extends Connection {
     return this.#res.write(chunk)
   }
 
-  end(last: Uint8Array | undefined): void {
+  end(last: Uint8Array | undefined, reason: 'server' | 'ended' = 'server'): void {
     if (this.closed) return
-    this.hub.remove(this, 'server')
+    this.hub.remove(this, reason)
     // A connection that still holds unsent bytes would hold the shutdown up: cut it.
     if (this.#res.writableLength > this.hub.maxBufferBytes) {
       this.#res.destroy()

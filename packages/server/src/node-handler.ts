@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Http2ServerRequest } from 'node:http2'
-import type { Admission, Core, Reply } from './core.js'
+import { type Admission, ALREADY_ENDED, type Core, type Reply } from './core.js'
 import type { Access } from './cors.js'
 import { HttpError } from './errors.js'
 import { NodeConnection, type NodeResponse, type Writable } from './node-connection.js'
@@ -87,6 +87,7 @@ function finish(
     return new NodeConnection(core.hub, id, principal, group, res)
   })
   if (opened instanceof HttpError) writeReply(res, core.errorReply(opened, access))
+  else if (opened === ALREADY_ENDED) writeReply(res, core.endedReply(access))
 }
 
 function handle(core: Core, req: NodeRequest, res: NodeResponse): Promise<void> | undefined {

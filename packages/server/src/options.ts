@@ -1,6 +1,7 @@
 import type { GapReason } from '@tidings/schema'
 import type { DisconnectReason } from './connection.js'
 import type { CorsOptions } from './cors.js'
+import type { EndedTopicsOptions } from './ended-topics.js'
 import { type HttpErrorCode, OptionError } from './errors.js'
 import type { MemoryHistoryOptions } from './memory-history.js'
 import type { EmitterRequest } from './request.js'
@@ -42,6 +43,12 @@ export interface EmitterOptions<TPrincipal = undefined> {
    * @defaultValue none: the history lives in this process's memory
    */
   store?: EventStore | undefined
+  /**
+   * What the server remembers of topics ended with `emitter.to(topic).end()`,
+   * longer than the events before the end: see {@link EndedTopicsOptions}.
+   * @defaultValue `{ maxAgeMs: 86400000, maxTopics: 100000 }`
+   */
+  ended?: EndedTopicsOptions | undefined
   /**
    * How often every stream gets a heartbeat comment, in milliseconds. Announced
    * to clients in the first line of the stream so they can detect a dead one.
@@ -155,6 +162,15 @@ export interface EmitterStats {
   readonly rejections: Readonly<Partial<Record<HttpErrorCode, number>>>
   /** Streams that started by replaying at least one event (a resume, or `replay=N`). */
   readonly replays: number
+  /**
+   * Stream requests answered 204 because every topic asked for had ended at or
+   * before the client's last event id (nothing left to send).
+   */
+  readonly endedReplies: number
+  /** Ended topics remembered now (see the `ended` option). */
+  readonly endedTopics: number
+  /** History reads (`Accept: application/json`) answered with a page or a 304. */
+  readonly historyReads: number
   /** Gap events sent, by reason (a `reset` counts once per live stream told). */
   readonly gaps: Readonly<Record<GapReason, number>>
   /** Time from `emit` (with a store: on whichever process) to the write to the streams. */
@@ -222,6 +238,17 @@ export const RANGES = {
     min: 1,
     max: 365 * MAX_DELAY_MS,
     text: 'from 1 to 31536000000 (a year)',
+  },
+  'ended.maxAgeMs': {
+    min: 1,
+    max: 365 * MAX_DELAY_MS,
+    text: 'from 1 to 31536000000 (a year)',
+  },
+  'ended.maxTopics': {
+    min: 0,
+    max: 10_000_000,
+    integer: true,
+    text: 'a whole number from 0 to 10000000',
   },
   'cors.maxAgeSec': {
     min: 0,

@@ -34,6 +34,8 @@ export class Counters {
   connectionsOpened = 0
   requestsRejected = 0
   replays = 0
+  endedReplies = 0
+  historyReads = 0
   readonly transports: Record<TransportKind, number> = { sse: 0, websocket: 0 }
   readonly gaps: Record<GapReason, number> = {
     malformed: 0,

@@ -1,5 +1,6 @@
-import { formatEventId, type GapReason } from '@tidings/schema'
+import { formatEventId, type GapReason, parseEventId } from '@tidings/schema'
 import type { Connection } from './connection.js'
+import { type EndedTopics, readEnd } from './ended-topics.js'
 import { gapBlock, toBytes } from './frames.js'
 import { createEntry, type HistoryEntry, matchesTopics } from './history.js'
 import type { Hub } from './hub.js'
@@ -12,6 +13,9 @@ export interface StartHost {
   /** The local history (the whole history without a store, the window with one). */
   readonly window: MemoryHistory
   readonly store: EventStore | undefined
+  readonly ended: EndedTopics
+  /** True when every one of `topics` ended (the stream ends once it got the ends). */
+  finished(topics: readonly string[]): boolean
   /** The most bytes of replay handed to a transport at once. */
   readonly pageBytes: number
   /** Calls `start.run()` again once the window's head reaches `start.cursor`. */
@@ -117,9 +121,13 @@ export class StreamStart {
     }
   }
 
-  /** Writes a gap event at the head, then joins the live fan-out. */
+  /**
+   * Writes a gap event at the head, then the end events of its ended topics
+   * the client may not have had (the gap skipped them), then joins the live
+   * fan-out.
+   */
   gap(reason: GapReason): void {
-    const { hub, window } = this.host
+    const { hub, window, ended } = this.host
     hub.flush()
     const lost = this.#replayed
       ? formatEventId(this.#epoch, this.cursor)
@@ -128,13 +136,32 @@ export class StreamStart {
     hub.counters.gaps[reason]++
     hub.counters.bytesWritten += chunk.byteLength
     this.connection.write(chunk)
+    const had = this.#had(reason)
+    for (const tombstone of ended.some(this.connection.group.topics, window.epoch)) {
+      if (tombstone.seq <= had) continue
+      hub.counters.bytesWritten += tombstone.chunk.byteLength
+      this.connection.write(tombstone.chunk)
+    }
     this.#replayed = false
     this.#goLive()
   }
 
+  /** The seq up to which the client surely has the events, in the current history; -1 when unknown. */
+  #had(reason: GapReason): number {
+    if (this.host.window.epoch !== this.#epoch) return -1
+    if (this.#replayed) return this.cursor
+    if (reason !== 'expired' || this.lastEventId === undefined) return -1
+    return parseEventId(this.lastEventId)?.seq ?? -1
+  }
+
+  /** Joins the live fan-out; a stream whose topics all ended (it has the ends) ends instead. */
   #goLive(): void {
-    if (this.#replayed) this.host.hub.counters.replays++
-    this.host.hub.goLive(this.connection)
+    const { host, connection } = this
+    if (this.#replayed) host.hub.counters.replays++
+    host.hub.goLive(connection)
+    if (!connection.closed && host.finished(connection.group.list)) {
+      connection.end(undefined, 'ended')
+    }
   }
 
   /** Hands entries to the transport; `false` once it asked to wait. */
@@ -182,6 +209,9 @@ export class StreamStart {
           )
           bytes += entry.chunk.byteLength
           if (matchesTopics(entry.topics, topics)) this.#fetched.push(entry)
+          // A process that opened after the end learns of it from the history it reads.
+          const end = readEnd(event.event, event.data, event.topics)
+          if (end !== undefined) this.host.ended.add(entry, this.#epoch, end)
         }
         this.#fetchedLast = events[events.length - 1]!.seq
         this.#readSize = Math.max(

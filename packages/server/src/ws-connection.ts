@@ -45,6 +45,13 @@ function onMessage(): void {}
 export const CLOSE_RESTART = 1012
 
 /**
+ * The WebSocket closes with this code (Normal Closure) and the reason `ended`
+ * once every topic it subscribed to ended and it got the end events: do not
+ * reconnect.
+ */
+export const CLOSE_ENDED = 1000
+
+/**
  * The WebSocket transport: every message is one or more complete SSE blocks,
  * the very bytes (and the very buffers) the SSE transport writes, in binary
  * frames, so the client feeds them to the same parser.
@@ -95,15 +102,16 @@ export class WsConnection extends Connection {
     super.heartbeat(chunk)
   }
 
-  end(last: Uint8Array | undefined): void {
+  end(last: Uint8Array | undefined, reason: 'server' | 'ended' = 'server'): void {
     if (this.closed) return
-    this.hub.remove(this, 'server')
+    this.hub.remove(this, reason)
     if (this.#ws.bufferedAmount > this.hub.maxBufferBytes) {
       this.#ws.terminate()
       return
     }
     if (last) this.#ws.send(last, { binary: true })
-    this.#ws.close(CLOSE_RESTART, 'server restart')
+    if (reason === 'ended') this.#ws.close(CLOSE_ENDED, 'ended')
+    else this.#ws.close(CLOSE_RESTART, 'server restart')
   }
 
   abort(): void {

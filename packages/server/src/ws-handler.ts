@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { Core } from './core.js'
+import { ALREADY_ENDED, type Core } from './core.js'
 import { DependencyError, HttpError, httpStatus } from './errors.js'
 import { jitter } from './frames.js'
 import { NodeRequestView } from './node-handler.js'
 import { queryOf } from './request.js'
-import { WsConnection, type WsSocket } from './ws-connection.js'
+import { CLOSE_ENDED, WsConnection, type WsSocket } from './ws-connection.js'
 
 /** What the handler uses of `ws`'s `WebSocketServer`. */
 interface WsServer {
@@ -146,7 +146,7 @@ export async function handleUpgrade(
       if (opened instanceof HttpError) {
         core.countRejection(opened)
         ws.close(...closeFor(core, opened))
-      }
+      } else if (opened === ALREADY_ENDED) ws.close(CLOSE_ENDED, 'ended')
     })
   } catch (error) {
     core.reportError(error)
