@@ -1,5 +1,6 @@
 import {
   type AnyContract,
+  type Codec,
   END_EVENT,
   type EndReason,
   formatEventId,
@@ -12,6 +13,7 @@ import { HttpError, type HttpErrorCode, httpStatus, isHttpError } from './errors
 import { gapBlock, HEARTBEAT, helloBlock, jitter, retryBlock, toBytes } from './frames.js'
 import { Ticker } from './heartbeat.js'
 import { createEntry, preciseNow } from './history.js'
+import { etagOf, matchesEtag, parseHistoryQuery, readHistoryPage } from './history-read.js'
 import { type Group, Hub } from './hub.js'
 import { MemoryHistory } from './memory-history.js'
 import type {
@@ -66,6 +68,7 @@ export class Core implements StartHost {
   readonly store: EventStore | undefined
   readonly hub: Hub
   readonly ended: EndedTopics
+  readonly codec: Codec
   readonly pageBytes: number
   closing = false
   readonly #hooks: EmitterOptions<unknown>
@@ -81,8 +84,9 @@ export class Core implements StartHost {
   #openFailed: unknown
   readonly #waiting = new Set<StreamStart>()
 
-  constructor(_contract: AnyContract, options: EmitterOptions<unknown>) {
+  constructor(contract: AnyContract, options: EmitterOptions<unknown>) {
     this.options = resolveOptions(options)
+    this.codec = contract.codec
     const history = options.history ?? {}
     this.window = new MemoryHistory({
       maxEvents: checkNumber('history.maxEvents', history.maxEvents, 1000),
@@ -355,8 +359,9 @@ export class Core implements StartHost {
     request: EmitterRequest,
     query: string,
     lastEventIdHeader: string | null | undefined,
+    stream = true,
   ): Admission | HttpError | Promise<Admission | HttpError> {
-    if (this.closing || this.hub.size + this.#reserved >= this.options.maxConnections) {
+    if (this.closing || (stream && this.hub.size + this.#reserved >= this.options.maxConnections)) {
       return this.#unavailable()
     }
     const subscription = parseSubscription(query, lastEventIdHeader, this.options)
@@ -364,11 +369,60 @@ export class Core implements StartHost {
     const { authorize, canSubscribe } = this.#hooks
     const waitForStore = this.#ready !== undefined && !this.#opened
     if (!authorize && !canSubscribe && !waitForStore) return { principal: undefined, subscription }
+    if (!stream) return this.#authorize(request, subscription, waitForStore)
     // Reserve a slot while awaiting, so slow authorisations cannot overshoot the cap.
     this.#reserved++
     return this.#authorize(request, subscription, waitForStore).finally(() => {
       this.#reserved--
     })
+  }
+
+  /**
+   * Answers a history read (`GET` with `Accept: application/json`): the same
+   * checks as a stream (topics, the store being ready, `authorize`,
+   * `canSubscribe`; not the connection cap), then one {@link HistoryPage} as
+   * JSON. A page that is full and has no gap never changes: it is cached for a
+   * year; the last page is revalidated (`no-cache`) by its `ETag`.
+   */
+  async historyReply(
+    request: EmitterRequest,
+    query: string,
+    ifNoneMatch: string | null | undefined,
+    access: Access,
+  ): Promise<Reply> {
+    const asked = parseHistoryQuery(query)
+    if (asked instanceof HttpError) return this.errorReply(asked, access)
+    const admitted = await this.admit(request, query, undefined, false)
+    if (admitted instanceof HttpError) return this.errorReply(admitted, access)
+    let body: string
+    let immutable: boolean
+    try {
+      const page = await readHistoryPage(this, new Set(admitted.subscription.topics), asked)
+      body = JSON.stringify(page)
+      immutable = !page.last && page.gap === null
+    } catch (error) {
+      this.reportError(error)
+      const failed = new HttpError(
+        'unavailable',
+        'The event store could not be read: retry after Retry-After.',
+        { cause: error },
+      )
+      return this.errorReply(failed, access)
+    }
+    this.hub.counters.historyReads++
+    const etag = etagOf(body)
+    const headers: HeaderList = {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': immutable
+        ? `${this.#hooks.authorize ? 'private' : 'public'}, max-age=31536000, immutable`
+        : 'no-cache',
+      ETag: etag,
+    }
+    this.#cors?.apply(headers, access)
+    // The same URL answers a stream or a page, by `Accept`.
+    headers.Vary = headers.Vary ? `Accept, ${headers.Vary}` : 'Accept'
+    if (matchesEtag(ifNoneMatch, etag)) return { status: 304, headers, body: null }
+    return { status: 200, headers, body }
   }
 
   /**

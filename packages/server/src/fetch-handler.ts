@@ -2,7 +2,7 @@ import { ALREADY_ENDED, type Core, type Reply } from './core.js'
 import type { Access } from './cors.js'
 import { HttpError } from './errors.js'
 import { FetchConnection } from './fetch-connection.js'
-import { type EmitterRequest, queryOf } from './request.js'
+import { type EmitterRequest, queryOf, wantsHistory } from './request.js'
 
 const toResponse = (reply: Reply): Response =>
   new Response(reply.body, { status: reply.status, headers: reply.headers })
@@ -18,6 +18,12 @@ async function handle(core: Core, request: Request, access: Access): Promise<Res
     return toResponse(core.errorReply(error, access))
   }
   const view: EmitterRequest = { method, url: request.url, headers: request.headers, raw: request }
+  if (wantsHistory(request.headers.get('accept'))) {
+    const query = queryOf(request.url)
+    return toResponse(
+      await core.historyReply(view, query, request.headers.get('if-none-match'), access),
+    )
+  }
   const admitted = await core.admit(
     view,
     queryOf(request.url),

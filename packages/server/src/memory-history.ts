@@ -105,9 +105,14 @@ export class MemoryHistory {
   /**
    * The retained entries after `seq` that a connection subscribed to `topics`
    * receives (broadcasts always match), oldest first, until they pass
-   * `maxBytes` (at least one is returned, however large).
+   * `maxBytes` (at least one is returned, however large) or number `maxCount`.
    */
-  page(seq: number, topics: ReadonlySet<string>, maxBytes: number): HistoryPage {
+  page(
+    seq: number,
+    topics: ReadonlySet<string>,
+    maxBytes: number,
+    maxCount = Number.POSITIVE_INFINITY,
+  ): HistoryPage {
     this.#prune()
     const entries: HistoryEntry[] = []
     let bytes = 0
@@ -120,7 +125,7 @@ export class MemoryHistory {
       if (matchesTopics(entry.topics, topics)) {
         entries.push(entry)
         bytes += entry.chunk.byteLength
-        if (bytes >= maxBytes) break
+        if (bytes >= maxBytes || entries.length >= maxCount) break
       }
     }
     return { entries, last: index >= all.length ? this.#head : last, bytes }

@@ -4,7 +4,7 @@ import { type Admission, ALREADY_ENDED, type Core, type Reply } from './core.js'
 import type { Access } from './cors.js'
 import { HttpError } from './errors.js'
 import { NodeConnection, type NodeResponse, type Writable } from './node-connection.js'
-import { type EmitterRequest, type HeadersLike, queryOf } from './request.js'
+import { type EmitterRequest, type HeadersLike, queryOf, wantsHistory } from './request.js'
 
 /** A Node request, from `http`, `https` or the `http2` compatibility API. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest
@@ -110,6 +110,14 @@ function handle(core: Core, req: NodeRequest, res: NodeResponse): Promise<void> 
     return
   }
   const query = queryOf(req.url ?? '/')
+  if (wantsHistory(header(req, 'accept'))) {
+    return core
+      .historyReply(new NodeRequestView(req), query, header(req, 'if-none-match'), access)
+      .then(
+        (reply) => writeReply(res, reply),
+        (error: unknown) => fail(core, res, error, access),
+      )
+  }
   const admitted = core.admit(new NodeRequestView(req), query, header(req, 'last-event-id'))
   if (admitted instanceof Promise) {
     return admitted.then(

@@ -93,3 +93,14 @@ export function parseSubscription(
   }
   return { topics, lastEventId, replay }
 }
+
+/**
+ * True when a GET asks for the history as JSON (`Accept: application/json`)
+ * rather than the stream. An `EventSource` sends `text/event-stream`; a client
+ * that accepts both gets the stream.
+ */
+export function wantsHistory(accept: string | null | undefined): boolean {
+  if (!accept) return false
+  const lower = accept.toLowerCase()
+  return lower.includes('application/json') && !lower.includes('text/event-stream')
+}
