@@ -154,21 +154,6 @@ describe('readHistory', () => {
     await expect(readHistory(events, URL_, { signal: controller.signal })).rejects.toBe(reason)
   })
 
-  it('decodes the text of a contract with its own codec', async () => {
-    const upper = defineEvents(
-      { shout: z.object({ text: z.string() }) },
-      {
-        codec: {
-          encode: (value) => JSON.stringify(value).toUpperCase(),
-          decode: (text) => JSON.parse(text.toLowerCase()),
-        },
-      },
-    )
-    answer = () => HttpResponse.json(page([{ id: 'e1-1', event: 'shout', data: '{"TEXT":"HI"}' }]))
-    const result = await readHistory(upper, URL_)
-    expect(result.events[0]?.data).toEqual({ text: 'hi' })
-  })
-
   it('uses the fetch option', async () => {
     const urls: string[] = []
     const result = await readHistory(events, URL_, {

@@ -8,7 +8,6 @@ import {
   type GapInfo,
   type HistoryPage,
   hasEvent,
-  jsonCodec,
   LIMIT_PARAM,
   TOPIC_PARAM,
   ValidationError,
@@ -201,16 +200,8 @@ export async function readHistory<TContract extends AnyContract>(
       continue
     }
     if (!hasEvent(contract, event)) continue
-    let payload = entry.data
-    // A custom codec's text travels as a JSON string; JSON's payload is the value itself.
-    if (contract.codec !== jsonCodec) {
-      try {
-        payload = contract.codec.decode(String(payload))
-      } catch (cause) {
-        throw new ValidationError(event, [{ message: `cannot decode data: ${cause}` }], id)
-      }
-    }
-    const result = validatePayload(contract, event, payload)
+    // The server decoded the payload with the contract's codec: `data` is the value itself.
+    const result = validatePayload(contract, event, entry.data)
     if (!result.success) throw new ValidationError(event, result.issues, id)
     events.push({ id, event, data: result.value } as HistoryEvent<TContract>)
   }
