@@ -97,7 +97,7 @@ async function follow(id: string): Promise<void> {
       : 'Resumed from the last event id this tab saved (no token asked for twice).'
     render(saved)
     if (!saved.ended) stream(id, saved)
-    else renderStatus($('status'), { state: 'closed' })
+    else renderStatus($('status'), { state: 'closed', reason: 'ended' })
     return
   }
   // New to this tab (a second tab, a late visit): the history first, then live from its end.
@@ -117,7 +117,7 @@ async function follow(id: string): Promise<void> {
   $('how').textContent = state.ended
     ? 'Replayed from the history: the run had ended, no stream was opened.'
     : 'Read from the history, then followed live.'
-  if (state.ended) renderStatus($('status'), { state: 'closed' })
+  if (state.ended) renderStatus($('status'), { state: 'closed', reason: 'ended' })
   else stream(id, state)
 }
 
@@ -146,4 +146,4 @@ $('cancel').addEventListener('click', () => {
 
 const current = new URLSearchParams(location.search).get('run')
 if (current && /^[0-9a-f]{12}$/.test(current)) void follow(current)
-else renderStatus($('status'), { state: 'closed' })
+else renderStatus($('status'), { state: 'closed', reason: 'ended' })

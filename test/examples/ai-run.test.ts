@@ -50,7 +50,7 @@ describe('the ai-run page', () => {
     const errors: string[] = []
     page.on('pageerror', (error) => errors.push(error.message))
     page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text())
+      if (message.type() === 'error') errors.push(`${message.text()} ${message.location().url}`)
     })
     return errors
   }
@@ -93,6 +93,7 @@ describe('the ai-run page', () => {
     expect(await page.locator('#integrity').textContent()).toBe('none missing, none repeated')
     expect(await page.locator('#how').textContent()).toContain('Resumed from the last event id')
     await page.waitForSelector('#status[data-state="closed"]', WAIT)
+    expect(await page.locator('#status .status-text').textContent()).toBe('Ended')
 
     const after = demo.runStats()
     expect(after.runsStarted - before.runsStarted).toBe(1)

@@ -16,7 +16,7 @@ describe('npm run demo', () => {
     if (child?.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL')
   })
 
-  it('serves the index, both pages, their scripts and streams, and stops on Ctrl-C', async () => {
+  it('serves the index, the pages, their scripts and streams, and stops on Ctrl-C', async () => {
     const port = await freePort()
     const demo = spawn('npm', ['run', '--silent', 'demo'], {
       cwd: ROOT,
@@ -54,6 +54,8 @@ describe('npm run demo', () => {
       'shared/style.css',
       'server-time/main.js',
       'chat/main.js',
+      'ai-run/',
+      'ai-run/main.js',
     ]) {
       const response = await fetch(new URL(path, url))
       expect(response.status, path).toBe(200)
