@@ -196,11 +196,21 @@ describe('historyPages', () => {
     ])
   })
 
-  it('stops at an empty page, even one not marked last', async () => {
-    answer = () => HttpResponse.json(page([], { last: false }))
-    let count = 0
-    for await (const _ of historyPages(events, URL_)) count++
-    expect(count).toBe(1)
-    expect(seen).toHaveLength(1)
+  it('goes on past an empty page that moved next, and stops at one that did not', async () => {
+    answer = (request) => {
+      const after = new URL(request.url).searchParams.get('after')
+      // The first page skipped other topics' events: empty, yet it moved on.
+      if (after === null) return HttpResponse.json(page([], { next: 'e1-5', last: false }))
+      if (after === 'e1-5') return HttpResponse.json(page([token(6)], { last: false }))
+      return HttpResponse.json(page([], { next: after, last: false }))
+    }
+    const pages = []
+    for await (const one of historyPages(events, URL_)) pages.push(one.events.length)
+    expect(pages).toEqual([0, 1, 0])
+    expect(seen.map((request) => new URL(request.url).searchParams.get('after'))).toEqual([
+      null,
+      'e1-5',
+      'e1-6',
+    ])
   })
 })

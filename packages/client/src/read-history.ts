@@ -217,7 +217,8 @@ export async function readHistory<TContract extends AnyContract>(
 /**
  * Every page of the history from `after` (default: the oldest retained event)
  * to the newest, one {@link readHistory} per page, each starting at the
- * previous page's `next`. Stops after the page marked `last` (or an empty one).
+ * previous page's `next`. Stops after the page marked `last`, or one whose
+ * `next` did not move (a server that would answer it again).
  * Errors are {@link readHistory}'s.
  *
  * @example
@@ -234,8 +235,9 @@ export async function* historyPages<TContract extends AnyContract>(
   for (;;) {
     const page = await readHistory(contract, url, { ...options, after })
     yield page
-    // An empty page that is not the last would ask for the same page for ever.
-    if (page.last || page.events.length === 0) return
+    // A page that did not move `next` would be asked for again for ever. An empty
+    // page that moved it (it skipped other topics' events) is progress.
+    if (page.last || page.next === after) return
     after = page.next
   }
 }
