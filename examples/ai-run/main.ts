@@ -51,7 +51,10 @@ function render(state: RunState): void {
   const total = state.total ?? '?'
   $('progress').textContent = `${state.received.length} / ${total}`
   const inOrder = state.received.every((index, position) => index === position)
-  $('integrity').textContent = inOrder ? 'none missing, none repeated' : 'out of order!'
+  // A run whose beginning the history no longer held shows here too (its first index is not 0).
+  $('integrity').textContent = inOrder
+    ? 'none missing, none repeated'
+    : 'tokens missing or repeated'
   $('outcome').textContent = state.ended ? (OUTCOME[state.ended] ?? state.ended) : 'Generating…'
   $('run').dataset.ended = state.ended ?? ''
   $<HTMLButtonElement>('cancel').disabled = state.ended !== undefined
