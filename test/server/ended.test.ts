@@ -1,6 +1,10 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { defineEvents, END_EVENT, GAP_EVENT, type ParsedEvent } from '@tidings/schema'
 import { createEmitter, EmitError, type Emitter, type EmitterOptions } from '@tidings/server'
+import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { z } from 'zod'
 import { HANDLERS, openStream, request, type Served, serveEmitter, until } from './support.js'
 
@@ -232,5 +236,92 @@ describe.each(HANDLERS)('streams that end (%s handler)', (kind) => {
       expect(seen).toEqual(Array.from({ length: 49 - i * 5 }, (_, k) => i * 5 + 1 + k))
       expect(names(got).filter((n) => n === END_EVENT)).toHaveLength(1)
     }
+  })
+})
+
+describe('streams that end, seen by a plain EventSource and a WebSocket', () => {
+  const cleanup: (() => unknown)[] = []
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn()
+  })
+
+  /** Streams on GET and WebSockets on upgrade, counting the stream requests. */
+  async function serve(emitter: Emitter<Events>) {
+    const requests: { lastEventId: string | undefined; status: number }[] = []
+    const server = http.createServer((req, res) => {
+      const seen = { lastEventId: req.headers['last-event-id'] as string | undefined, status: 0 }
+      requests.push(seen)
+      res.on('finish', () => {
+        seen.status = res.statusCode
+      })
+      void emitter.handle(req, res).then(() => {
+        seen.status = res.statusCode
+      })
+    })
+    server.on('upgrade', (req, socket, head) => void emitter.upgrade(req, socket, head))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    cleanup.push(
+      () => emitter.close(),
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections()
+          server.close(() => resolve())
+        }),
+    )
+    return { requests, url: `http://127.0.0.1:${port}/events`, ws: `ws://127.0.0.1:${port}/events` }
+  }
+
+  it('an EventSource gets the end, reconnects once, is answered 204 and stops', async () => {
+    const emitter = createEmitter(events, { retryMs: 20, heartbeatMs: 60_000 })
+    const { requests, url } = await serve(emitter)
+    const source = new EventSource(`${url}?topic=run:1`)
+    cleanup.push(() => source.close())
+    const got: string[] = []
+    source.addEventListener('token', (e) => got.push(JSON.parse(e.data).text))
+    source.addEventListener(END_EVENT, (e) => got.push(`end:${JSON.parse(e.data).reason}`))
+    await until(() => emitter.stats().connections === 1, 'the EventSource')
+    emitter.to('run:1').emit('token', { text: 'a' })
+    emitter.to('run:1').end()
+    await until(() => source.readyState === EventSource.CLOSED, 'the EventSource to stop')
+    expect(got).toEqual(['a', 'end:complete'])
+    // The first request streamed; the reconnect, from the end's id, got 204: no loop.
+    await until(() => requests.every((r) => r.status !== 0), 'answers')
+    expect(requests.map((r) => r.status)).toEqual([200, 204])
+    expect(requests[1]!.lastEventId).toBe(emitter.stats().headId)
+    expect(emitter.stats().endedReplies).toBe(1)
+  })
+
+  it('a WebSocket gets the end and is closed with 4204 "ended"; a late one too', async () => {
+    const emitter = createEmitter(events, { heartbeatMs: 60_000 })
+    const { ws } = await serve(emitter)
+    const open = (query: string) => {
+      const socket = new WebSocket(`${ws}${query}`)
+      const blocks: string[] = []
+      let closed: { code: number; reason: string } | undefined
+      socket.on('message', (data: Buffer) => blocks.push(data.toString()))
+      socket.on('close', (code: number, reason: Buffer) => {
+        closed = { code, reason: reason.toString() }
+      })
+      socket.on('error', () => {})
+      cleanup.push(() => socket.terminate())
+      return { blocks, closed: () => closed }
+    }
+    const live = open('?topic=run:1')
+    await until(() => emitter.stats().connections === 1, 'the socket')
+    emitter.to('run:1').emit('token', { text: 'a' })
+    emitter.to('run:1').end()
+    await until(() => live.closed() !== undefined, 'the close')
+    expect(live.closed()).toEqual({ code: 4204, reason: 'ended' })
+    expect(live.blocks.join('')).toContain(`event:${END_EVENT}`)
+    const late = open('?topic=run:1&replay=5')
+    await until(() => late.closed() !== undefined, 'the late close')
+    expect(late.closed()).toEqual({ code: 4204, reason: 'ended' })
+    const text = late.blocks.join('')
+    expect(text.indexOf('event:token')).toBeLessThan(text.indexOf(`event:${END_EVENT}`))
+    const after = open(`?topic=run:1&lastEventId=${emitter.stats().headId}`)
+    await until(() => after.closed() !== undefined, 'the close of a reconnect after the end')
+    expect(after.closed()).toEqual({ code: 4204, reason: 'ended' })
+    expect(after.blocks).toEqual([])
   })
 })

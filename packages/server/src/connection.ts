@@ -59,7 +59,7 @@ export abstract class Connection {
 
   /**
    * Ends the stream cleanly after a last chunk (the shutdown `retry:` hint);
-   * `ended` when its topics all ended (a WebSocket then closes with 1000).
+   * `ended` when its topics all ended (a WebSocket then closes with 4204).
    */
   abstract end(last: Uint8Array | undefined, reason?: 'server' | 'ended'): void
 

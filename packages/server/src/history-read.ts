@@ -185,7 +185,7 @@ export async function readHistoryPage(
   const isEnded = all !== undefined && cursor >= stop
   return {
     events,
-    next: formatEventId(epoch, Math.max(cursor, window.oldest() - 1)),
+    next: formatEventId(epoch, cursor),
     last: isEnded || cursor >= window.head(),
     ended: isEnded,
     gap,

@@ -45,11 +45,12 @@ function onMessage(): void {}
 export const CLOSE_RESTART = 1012
 
 /**
- * The WebSocket closes with this code (Normal Closure) and the reason `ended`
- * once every topic it subscribed to ended and it got the end events: do not
- * reconnect.
+ * The WebSocket closes with this code and the reason `ended` once every topic
+ * it subscribed to ended and it got the end events, or at once when it asked
+ * for topics that all ended before its `lastEventId`: do not reconnect. The
+ * WebSocket form of HTTP 204 (`4000 + status`, as for refusals).
  */
-export const CLOSE_ENDED = 1000
+export const CLOSE_ENDED = 4204
 
 /**
  * The WebSocket transport: every message is one or more complete SSE blocks,

@@ -1,0 +1,179 @@
+import { createRedisStore } from '@tidings/redis'
+import { defineEvents, END_EVENT, type HistoryPage, type ParsedEvent } from '@tidings/schema'
+import { createEmitter, EmitError, type Emitter } from '@tidings/server'
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { openStream, request, type Served, serveEmitter, until } from '../server/support.js'
+import { startRedis, type TestRedis } from '../support/redis.js'
+
+const events = defineEvents({ token: z.object({ text: z.string() }) })
+
+let redis: TestRedis
+beforeAll(async () => {
+  redis = await startRedis()
+})
+afterAll(async () => {
+  await redis?.stop()
+})
+
+const names = (list: readonly ParsedEvent[]) => list.map((e) => e.event)
+
+/** Every event of a stream the server ends. */
+async function drain(stream: Awaited<ReturnType<typeof openStream>>): Promise<ParsedEvent[]> {
+  await stream.ended
+  const out: ParsedEvent[] = []
+  for (;;) {
+    try {
+      out.push(await stream.next())
+    } catch {
+      return out
+    }
+  }
+}
+
+describe('streams that end, on a shared Redis store', () => {
+  const cleanup: (() => Promise<void>)[] = []
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn()
+  })
+  let prefixes = 0
+
+  /** A "process": an emitter on its own Redis connection and HTTP server. */
+  async function node(
+    prefix: string,
+    window = 1000,
+  ): Promise<{ emitter: Emitter<typeof events, undefined, Promise<string>>; served: Served }> {
+    const client = new Redis(redis.port, '127.0.0.1', { retryStrategy: () => 50 })
+    client.on('error', () => {})
+    const emitter = createEmitter(events, {
+      store: createRedisStore({ redis: client, prefix: `ended${prefix}`, blockMs: 200 }),
+      history: { maxEvents: window },
+      heartbeatMs: 60_000,
+    })
+    const served = await serveEmitter('node', emitter)
+    cleanup.push(async () => {
+      await emitter.close()
+      await served.close()
+      client.disconnect()
+    })
+    return { emitter, served }
+  }
+
+  it('an end on one process closes the streams of the other, which then refuses emits to it', async () => {
+    const prefix = `p${++prefixes}`
+    const a = await node(prefix)
+    const b = await node(prefix)
+    const onB = await openStream(`${b.served.url}/events?topic=run:1`)
+    await until(() => b.emitter.stats().connections === 1)
+    await a.emitter.to('run:1').emit('token', { text: 'a' })
+    const ended = a.emitter.to('run:1').end('failed')
+    expect(ended).toBeInstanceOf(Promise)
+    // The ending process refuses emits at once, before the store answered.
+    expect(() => a.emitter.to('run:1').emit('token', { text: 'x' })).toThrow(EmitError)
+    await ended
+    await a.emitter.to('run:1').end()
+    const got = await drain(onB)
+    expect(names(got)).toEqual(['token', END_EVENT])
+    expect(JSON.parse(got[1]!.data)).toEqual({ topic: 'run:1', reason: 'failed' })
+    await until(() => b.emitter.stats().endedTopics === 1, 'b to learn the end')
+    expect(() => b.emitter.to('run:1').emit('token', { text: 'x' })).toThrow(/ended/)
+    // A reconnect to b from the end: 204; a late resume gets the rest and the end.
+    const reconnect = await request(`${b.served.url}/events?topic=run:1`, {
+      headers: { 'Last-Event-ID': got[1]!.id! },
+    })
+    expect(reconnect.status).toBe(204)
+    const late = await openStream(`${a.served.url}/events?topic=run:1`, {
+      'Last-Event-ID': got[0]!.id!,
+    })
+    expect(names(await drain(late))).toEqual([END_EVENT])
+  })
+
+  it('a process that opened after the end learns it from Redis when a late client resumes there', async () => {
+    const prefix = `p${++prefixes}`
+    const a = await node(prefix, 5)
+    const ids: string[] = []
+    for (let i = 0; i < 20; i++)
+      ids.push(await a.emitter.to('run:1').emit('token', { text: `${i}` }))
+    await a.emitter.to('run:1').end()
+    const c = await node(prefix, 5)
+    const late = await openStream(`${c.served.url}/events?topic=run:1`, {
+      'Last-Event-ID': ids[3]!,
+    })
+    const got = await drain(late)
+    expect(got.filter((e) => e.event === 'token').map((e) => JSON.parse(e.data).text)).toEqual(
+      Array.from({ length: 16 }, (_, i) => `${i + 4}`),
+    )
+    expect(got.at(-1)!.event).toBe(END_EVENT)
+    expect(c.emitter.stats().endedTopics).toBe(1)
+  })
+
+  it('resumes racing an end on another process each get every event and the end exactly once', async () => {
+    const prefix = `p${++prefixes}`
+    const a = await node(prefix)
+    const b = await node(prefix, 10)
+    const ids: string[] = []
+    for (let i = 0; i < 40; i++)
+      ids.push(await a.emitter.to('run:1').emit('token', { text: `${i}` }))
+    // Resumes on b from every 4th id (some from Redis, past b's window of 10), opened
+    // while a ends the topic.
+    const streams: Promise<Awaited<ReturnType<typeof openStream>>>[] = []
+    let ended: Promise<void> | undefined
+    for (let i = 0; i < 10; i++) {
+      streams.push(
+        openStream(`${b.served.url}/events?topic=run:1`, { 'Last-Event-ID': ids[i * 4]! }),
+      )
+      if (i === 4) ended = a.emitter.to('run:1').end()
+    }
+    await ended
+    const results = await Promise.all(
+      streams.map(async (pending) => {
+        const stream = await pending
+        return stream.status === 204 ? [] : drain(stream)
+      }),
+    )
+    results.forEach((got, i) => {
+      const seen = got
+        .filter((e) => e.event === 'token')
+        .map((e) => Number(JSON.parse(e.data).text))
+      expect(seen).toEqual(Array.from({ length: 39 - i * 4 }, (_, k) => i * 4 + 1 + k))
+      expect(names(got).filter((n) => n === END_EVENT)).toHaveLength(1)
+      expect(got.at(-1)!.event).toBe(END_EVENT)
+    })
+  })
+
+  it('the JSON history pages through Redis past the local window, to the end', async () => {
+    const prefix = `p${++prefixes}`
+    const a = await node(prefix, 10)
+    const firstId = await a.emitter.to('run:1').emit('token', { text: '0' })
+    for (let i = 1; i < 250; i++) await a.emitter.to('run:1').emit('token', { text: `${i}` })
+    await a.emitter.to('run:1').end()
+    await until(() => a.emitter.stats().endedTopics === 1)
+    const first = await fetch(`${a.served.url}/events?topic=run:1&limit=100`, {
+      headers: { Accept: 'application/json' },
+    })
+    const page1 = (await first.json()) as HistoryPage
+    // Without `after`, a page starts at the oldest event of the local window.
+    expect(page1.events.length).toBeGreaterThan(0)
+    const all: string[] = []
+    // From right before the first event: its seq minus one, in the same epoch.
+    const [epoch, seq] = [firstId.slice(0, firstId.lastIndexOf('-')), firstId.split('-').at(-1)]
+    let after = `${epoch}-${Number(seq) - 1}`
+    for (let i = 0; i < 10; i++) {
+      const response = await fetch(
+        `${a.served.url}/events?topic=run:1&limit=100&after=${encodeURIComponent(after)}`,
+        { headers: { Accept: 'application/json' } },
+      )
+      const page = (await response.json()) as HistoryPage
+      expect(page.gap).toBeNull()
+      for (const event of page.events)
+        all.push(event.event === END_EVENT ? 'end' : (event.data as { text: string }).text)
+      if (page.last) {
+        expect(page.ended).toBe(true)
+        break
+      }
+      after = page.next
+    }
+    expect(all).toEqual([...Array.from({ length: 250 }, (_, i) => `${i}`), 'end'])
+  })
+})
