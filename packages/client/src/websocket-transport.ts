@@ -7,9 +7,6 @@ import type { Transport } from './transport.js'
 // status refuses the request as that status would; 4204 says stop, as HTTP 204.
 const REFUSED = 4000
 const NO_CONTENT = 4204
-// A normal close with this reason: every topic of the connection ended (sent
-// instead of 4204 to a resume that already has every end).
-const ENDED = 'ended'
 
 /**
  * The WebSocket transport: the same path and query as SSE on `ws:`/`wss:`, each
@@ -17,8 +14,7 @@ const ENDED = 'ended'
  * client sends nothing. The stream counts as open at its first message (the
  * hello), since a refused request is accepted and then closed at once with
  * `4000 + status` and the error code as reason (`unavailable;retry=<ms>` for
- * 503). 4204 stops, and so does a normal close (1000) with reason `ended`
- * (every topic ended); any other close (1012 shutdown, 1013 slow consumer, a network
+ * 503). 4204 stops (also sent, with reason `ended`, when every topic ended); any other close (1012 shutdown, 1013 slow consumer, a network
  * loss) ends the stream, and the lifecycle reconnects with backoff.
  */
 export const createWebSocketTransport = (WebSocket: WebSocketConstructorLike): Transport => ({
@@ -65,7 +61,7 @@ export const createWebSocketTransport = (WebSocket: WebSocketConstructorLike): T
       })
       socket.addEventListener('close', ({ code, reason }) => {
         signal.removeEventListener('abort', abort)
-        if (code === NO_CONTENT || (code === 1000 && reason === ENDED)) resolve(false)
+        if (code === NO_CONTENT) resolve(false)
         else if (code >= REFUSED && code < REFUSED + 1000) {
           const retry = /;retry=(\d+)/.exec(reason)?.[1]
           reject(
