@@ -7,12 +7,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { connect, type Socket } from 'node:net'
+import { serveParent } from '../../test/support/child-rpc.js'
 import {
   type ClientMark,
   type ClientRequest,
   type LatencyReport,
   nowMicros,
-  serveRpc,
   TIME_MARKER,
   type Wire,
 } from './protocol.js'
@@ -228,7 +228,7 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
 }
 
-serveRpc<ClientRequest>(async (request) => {
+serveParent<ClientRequest>(async (request) => {
   switch (request.cmd) {
     case 'connect':
       wire = request.wire
@@ -268,4 +268,3 @@ serveRpc<ClientRequest>(async (request) => {
       return null
   }
 })
-process.on('disconnect', () => process.exit(0))

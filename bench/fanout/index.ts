@@ -10,7 +10,10 @@ import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { ChildRpc } from '../../test/support/child-rpc.js'
 import { startRedis, type TestRedis } from '../../test/support/redis.js'
+import { envInt, envList } from '../support/env.js'
+import type { MemorySample } from '../support/memory.js'
 import {
   ALL_CONTENDERS,
   type ClientMark,
@@ -18,9 +21,7 @@ import {
   CONTENDERS,
   type ContenderName,
   type LatencyReport,
-  type MemorySample,
   REDIS_CONTENDERS,
-  type RpcResponse,
   type ServerMark,
   type ServerReady,
   type ServerRequest,
@@ -29,22 +30,7 @@ import {
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
 
-function envInt(name: string, fallback: number): number {
-  const value = process.env[name]
-  if (value === undefined || value === '') return fallback
-  const parsed = Number(value)
-  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be an integer >= 0`)
-  return parsed
-}
-
-function envList(name: string, fallback: string): string[] {
-  return (process.env[name] ?? fallback)
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-}
-
-const only = envList('BENCH_ONLY', CONTENDERS.join(','))
+const only = envList('BENCH_ONLY', CONTENDERS)
 for (const name of only) {
   if (!(ALL_CONTENDERS as readonly string[]).includes(name)) {
     throw new Error(`BENCH_ONLY: unknown contender "${name}" (one of ${ALL_CONTENDERS.join(', ')})`)
@@ -52,7 +38,7 @@ for (const name of only) {
 }
 const config = {
   contenders: ALL_CONTENDERS.filter((name) => only.includes(name)),
-  sizes: envList('BENCH_N', '100,2000').map(Number),
+  sizes: envList('BENCH_N', ['100', '2000']).map(Number),
   idleN: envInt('BENCH_IDLE_N', 5000),
   idleBaseN: envInt('BENCH_IDLE_BASE_N', 100),
   durationMs: envInt('BENCH_DURATION_MS', 3000),
@@ -65,16 +51,16 @@ const config = {
   runs: Math.max(1, envInt('BENCH_RUNS', 3)),
   idleRuns: envInt('BENCH_IDLE_RUNS', 1),
   // The per-user scenario (see bench/README.md): 0 connections skips it.
-  cluster: envList('BENCH_CLUSTER', 'tidings,tidings-redis,socket.io-redis'),
+  cluster: envList('BENCH_CLUSTER', ['tidings', 'tidings-redis', 'socket.io-redis']),
   clusterN: envInt('BENCH_CLUSTER_N', 2000),
-  clusterProcs: envList('BENCH_CLUSTER_PROCS', '1,2').map(Number),
+  clusterProcs: envList('BENCH_CLUSTER_PROCS', ['1', '2']).map(Number),
   usersN: envInt('BENCH_USERS_N', 5000),
-  usersGroups: envList('BENCH_USERS_GROUPS', '5000,50').map(Number),
-  usersContenders: envList('BENCH_USERS_ONLY', 'tidings,socket.io'),
+  usersGroups: envList('BENCH_USERS_GROUPS', ['5000', '50']).map(Number),
+  usersContenders: envList('BENCH_USERS_ONLY', ['tidings', 'socket.io']),
   usersBurst: envInt('BENCH_USERS_BURST', 10),
   usersTeamRate: envInt('BENCH_USERS_TEAM_RATE', 1),
   concurrency: envInt('BENCH_CONNECT_CONCURRENCY', 200),
-  profile: envList('BENCH_PROFILE', ''),
+  profile: envList('BENCH_PROFILE', []),
   pin: process.env.BENCH_PIN !== '0',
   // Other work on a shared machine steals the pinned cores; a higher priority (root only) keeps
   // the measured processes running. 0 leaves the priority alone.
@@ -174,73 +160,9 @@ function spawnNode(script: string, args: string[], cpu: string | undefined, flag
   return child
 }
 
-class Rpc<TRequest> {
-  #next = 1
-  readonly #pending = new Map<
-    number,
-    { resolve: (v: unknown) => void; reject: (e: Error) => void }
-  >()
-  readonly #exited: Promise<void>
-
-  constructor(
-    readonly child: ChildProcess,
-    readonly label: string,
-  ) {
-    child.on('message', (message: RpcResponse | ServerReady) => {
-      if (!('id' in message)) return
-      const waiter = this.#pending.get(message.id)
-      if (!waiter) return
-      this.#pending.delete(message.id)
-      if (message.ok) waiter.resolve(message.value)
-      else waiter.reject(new Error(`${label}: ${message.error}`))
-    })
-    this.#exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
-        for (const waiter of this.#pending.values()) {
-          waiter.reject(new Error(`${label} exited (${signal ?? code})`))
-        }
-        this.#pending.clear()
-        resolve()
-      })
-    })
-  }
-
-  call<T>(body: TRequest, timeoutMs = 60_000): Promise<T> {
-    const id = this.#next++
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id)
-        reject(new Error(`${this.label}: no answer to ${JSON.stringify(body)} in ${timeoutMs} ms`))
-      }, timeoutMs)
-      this.#pending.set(id, {
-        resolve: (value) => {
-          clearTimeout(timer)
-          resolve(value as T)
-        },
-        reject: (error) => {
-          clearTimeout(timer)
-          reject(error)
-        },
-      })
-      this.child.send({ id, body })
-    })
-  }
-
-  /** Disconnects IPC (the child exits by itself, writing a CPU profile if asked), then kills. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return
-    if (this.child.connected) this.child.disconnect()
-    const exited = await Promise.race([this.#exited.then(() => true), sleep(5000, false)])
-    if (!exited) {
-      this.child.kill('SIGKILL')
-      await this.#exited
-    }
-  }
-}
-
 interface Pair {
-  server: Rpc<ServerRequest>
-  client: Rpc<ClientRequest>
+  server: ChildRpc<ServerRequest>
+  client: ChildRpc<ClientRequest>
   ready: ServerReady
 }
 
@@ -251,28 +173,38 @@ async function startPair(scripts: { server: string; client: string }, name: Cont
     mkdirSync(dir, { recursive: true })
     flags.push('--cpu-prof', `--cpu-prof-dir=${dir}`)
   }
-  const serverChild = spawnNode(scripts.server, [name], pinning?.server, flags)
-  const ready = await new Promise<ServerReady>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${name} server did not listen in 20 s`)),
-      20_000,
-    )
-    serverChild.on('message', (message: ServerReady) => {
-      if (message.type !== 'listening') return
-      clearTimeout(timer)
-      resolve(message)
-    })
-    serverChild.on('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`${name} server exited (${code}) before listening`))
-    })
-  })
-  const clientChild = spawnNode(scripts.client, [], pinning?.client, [])
-  return {
-    server: new Rpc<ServerRequest>(serverChild, `${name} server`),
-    client: new Rpc<ClientRequest>(clientChild, `${name} client`),
-    ready,
-  } satisfies Pair
+  const server = new ChildRpc<ServerRequest>(
+    spawnNode(scripts.server, [name], pinning?.server, flags),
+    `${name} server`,
+  )
+  const ready = await server.ready<ServerReady>(20_000)
+  const client = new ChildRpc<ClientRequest>(
+    spawnNode(scripts.client, [], pinning?.client, []),
+    `${name} client`,
+  )
+  return { server, client, ready } satisfies Pair
+}
+
+/**
+ * The full-rate window, once the server's loop runs: warm up, then two marks taken on both sides
+ * `durationMs` apart; then stop, and a last client mark for what was still in flight.
+ */
+async function measureFullRate(pair: Pair) {
+  await sleep(config.warmupMs)
+  const [s0, c0] = await Promise.all([
+    pair.server.call<ServerMark>({ cmd: 'mark' }),
+    pair.client.call<ClientMark>({ cmd: 'mark' }),
+  ])
+  await sleep(config.durationMs)
+  const [s1, c1] = await Promise.all([
+    pair.server.call<ServerMark>({ cmd: 'mark' }),
+    pair.client.call<ClientMark>({ cmd: 'mark' }),
+  ])
+  await pair.server.call({ cmd: 'full-stop' })
+  await sleep(500)
+  const after = await pair.client.call<ClientMark>({ cmd: 'mark' })
+  const stats = await pair.server.call({ cmd: 'stats' })
+  return { s0, c0, s1, c1, after, stats }
 }
 
 async function stopPair(pair: Pair): Promise<void> {
@@ -352,20 +284,7 @@ async function fanout(
       split: config.split,
       maxPendingBytes: config.maxPendingPerConn * n,
     })
-    await sleep(config.warmupMs)
-    const [s0, c0] = await Promise.all([
-      pair.server.call<ServerMark>({ cmd: 'mark' }),
-      pair.client.call<ClientMark>({ cmd: 'mark' }),
-    ])
-    await sleep(config.durationMs)
-    const [s1, c1] = await Promise.all([
-      pair.server.call<ServerMark>({ cmd: 'mark' }),
-      pair.client.call<ClientMark>({ cmd: 'mark' }),
-    ])
-    await pair.server.call({ cmd: 'full-stop' })
-    await sleep(500)
-    const after = await pair.client.call<ClientMark>({ cmd: 'mark' })
-    const stats = await pair.server.call({ cmd: 'stats' })
+    const { s0, c0, s1, c1, after, stats } = await measureFullRate(pair)
 
     const delivered = c1.received - c0.received
     const clientSeconds = (c1.atMicros - c0.atMicros) / 1e6
@@ -460,20 +379,7 @@ async function users(
       teamRate: config.usersTeamRate,
       maxPendingBytes: config.maxPendingPerConn * n,
     })
-    await sleep(config.warmupMs)
-    const [s0, c0] = await Promise.all([
-      pair.server.call<ServerMark>({ cmd: 'mark' }),
-      pair.client.call<ClientMark>({ cmd: 'mark' }),
-    ])
-    await sleep(config.durationMs)
-    const [s1, c1] = await Promise.all([
-      pair.server.call<ServerMark>({ cmd: 'mark' }),
-      pair.client.call<ClientMark>({ cmd: 'mark' }),
-    ])
-    await pair.server.call({ cmd: 'full-stop' })
-    await sleep(500)
-    const after = await pair.client.call<ClientMark>({ cmd: 'mark' })
-    const stats = await pair.server.call({ cmd: 'stats' })
+    const { s0, c0, s1, c1, after, stats } = await measureFullRate(pair)
 
     const deliveries = c1.received - c0.received
     const teamDeliveries = (s1.teamEmitted - s0.teamEmitted) * n
@@ -546,22 +452,18 @@ async function cluster(
   redis.cli('FLUSHALL')
   process.env.BENCH_REDIS_PORT = String(redis.port)
   process.env.BENCH_REDIS_PREFIX = `bench-${run}-${procs}`
-  const servers: { rpc: Rpc<ServerRequest>; ready: ServerReady }[] = []
-  const clientChild = spawnNode(scripts.client, [], undefined, [])
-  const client = new Rpc<ClientRequest>(clientChild, `${name} client`)
+  const servers: { rpc: ChildRpc<ServerRequest>; ready: ServerReady }[] = []
+  const client = new ChildRpc<ClientRequest>(
+    spawnNode(scripts.client, [], undefined, []),
+    `${name} client`,
+  )
   try {
     for (let i = 0; i < procs; i++) {
-      const child = spawnNode(scripts.server, [name], undefined, ['--expose-gc'])
-      const ready = await new Promise<ServerReady>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${name} server did not listen`)), 20_000)
-        child.on('message', (message: ServerReady) => {
-          if (message.type !== 'listening') return
-          clearTimeout(timer)
-          resolve(message)
-        })
-        child.on('exit', (code) => reject(new Error(`${name} server exited (${code})`)))
-      })
-      servers.push({ rpc: new Rpc<ServerRequest>(child, `${name} server ${i}`), ready })
+      const rpc = new ChildRpc<ServerRequest>(
+        spawnNode(scripts.server, [name], undefined, ['--expose-gc']),
+        `${name} server ${i}`,
+      )
+      servers.push({ rpc, ready: await rpc.ready<ServerReady>(20_000) })
     }
     for (const [i, { ready }] of servers.entries()) {
       const { port, path, wire } = ready

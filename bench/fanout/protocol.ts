@@ -122,15 +122,7 @@ export interface ServerMark {
   atMicros: number
 }
 
-export interface MemorySample {
-  rss: number
-  heapUsed: number
-  external: number
-  arrayBuffers: number
-}
-
 export interface ServerReady {
-  type: 'listening'
   port: number
   path: string
   wire: Wire
@@ -172,32 +164,4 @@ export interface LatencyReport {
   p50Ms: number
   p99Ms: number
   maxMs: number
-}
-
-// ---- IPC envelope ----
-
-export interface RpcRequest<T> {
-  id: number
-  body: T
-}
-
-export type RpcResponse =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: string }
-
-/** Answers every `RpcRequest` the parent sends with what `handler` returns (or throws). */
-export function serveRpc<T>(handler: (body: T) => unknown): void {
-  process.on('message', (message: RpcRequest<T>) => {
-    Promise.resolve()
-      .then(() => handler(message.body))
-      .then(
-        (value) => process.send?.({ id: message.id, ok: true, value } satisfies RpcResponse),
-        (error: unknown) =>
-          process.send?.({
-            id: message.id,
-            ok: false,
-            error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-          } satisfies RpcResponse),
-      )
-  })
 }

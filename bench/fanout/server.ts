@@ -6,17 +6,17 @@
 import { createServer } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { announceReady, serveParent } from '../../test/support/child-rpc.js'
+import { collectedMemory } from '../support/memory.js'
 import { createContender } from './contenders.js'
 import {
   ALL_CONTENDERS,
   type ContenderName,
   MESSAGE_TEXT,
-  type MemorySample,
   nowMicros,
   type ServerMark,
   type ServerReady,
   type ServerRequest,
-  serveRpc,
   type TickPayload,
 } from './protocol.js'
 
@@ -126,18 +126,7 @@ async function paced(rate: number, durationMs: number): Promise<number> {
   return count
 }
 
-async function memory(): Promise<MemorySample> {
-  const gc = (globalThis as { gc?: () => void }).gc
-  if (!gc) throw new Error('run the server with --expose-gc')
-  for (let i = 0; i < 3; i++) {
-    gc()
-    await sleep(50)
-  }
-  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage()
-  return { rss, heapUsed, external, arrayBuffers }
-}
-
-serveRpc<ServerRequest>(async (request) => {
+serveParent<ServerRequest>(async (request) => {
   switch (request.cmd) {
     case 'subscribers':
       return contender.subscribers()
@@ -165,7 +154,7 @@ serveRpc<ServerRequest>(async (request) => {
     case 'paced':
       return paced(request.rate, request.durationMs)
     case 'memory':
-      return memory()
+      return collectedMemory()
     case 'stats':
       return contender.stats()
   }
@@ -173,11 +162,5 @@ serveRpc<ServerRequest>(async (request) => {
 
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo
-  process.send?.({
-    type: 'listening',
-    port,
-    path: contender.path,
-    wire: contender.wire,
-  } satisfies ServerReady)
+  announceReady({ port, path: contender.path, wire: contender.wire } satisfies ServerReady)
 })
-process.on('disconnect', () => process.exit(0))

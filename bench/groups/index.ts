@@ -14,17 +14,13 @@
 import { defineEvents } from '@tidings/schema'
 import { createEmitter } from '@tidings/server'
 import { z } from 'zod'
+import { envInt, envList } from '../support/env.js'
 
-const envInt = (name: string, fallback: number) => {
-  const value = Number(process.env[name] ?? fallback)
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number >= 1`)
-  return value
-}
 const N = envInt('GROUPS_N', 5000)
 const MS = envInt('GROUPS_MS', 3000)
-const RUNS = envInt('GROUPS_RUNS', 3)
-const GROUPS = (process.env.GROUPS ?? '5000,50').split(',').map(Number)
-const TARGETS = envInt('GROUPS_TARGETS', 50)
+const RUNS = Math.max(1, envInt('GROUPS_RUNS', 3))
+const GROUPS = envList('GROUPS', ['5000', '50']).map(Number)
+const TARGETS = Math.max(1, envInt('GROUPS_TARGETS', 50))
 for (const g of GROUPS) {
   if (!(g >= TARGETS && g <= N)) throw new Error('GROUPS must be within GROUPS_TARGETS..GROUPS_N')
 }

@@ -11,12 +11,13 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { ChildRpc } from '../../test/support/child-rpc.js'
+import { envInt, envList } from '../support/env.js'
+import type { MemorySample } from '../support/memory.js'
 import {
   CONTENDERS,
   type ContenderName,
   type LoadProgress,
   type LoadRequest,
-  type MemorySample,
   type Peak,
   type ServerOptions,
   type ServerReady,
@@ -25,23 +26,6 @@ import {
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const MiB = 1024 * 1024
-
-function envInt(name: string, fallback: number): number {
-  const value = process.env[name]
-  if (value === undefined || value === '') return fallback
-  const parsed = Number(value)
-  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be an integer >= 0`)
-  return parsed
-}
-
-function envList(name: string, fallback: readonly string[]): string[] {
-  const value = process.env[name]
-  if (value === undefined || value === '') return [...fallback]
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-}
 
 const SCENARIOS = ['replay', 'burst', 'burst-read'] as const
 type ScenarioName = (typeof SCENARIOS)[number]
@@ -106,13 +90,13 @@ async function run(scenario: ScenarioName, contender: ContenderName): Promise<Re
     maxBufferBytes: config.maxBufferBytes,
     historyEvents: config.historyEvents,
   }
-  const server = new ChildRpc<ServerRequest>(
+  const server = ChildRpc.start<ServerRequest>(
     'bench/memory/server.ts',
     [contender, JSON.stringify(options)],
     `${contender} server`,
     { source: false, nodeFlags: ['--expose-gc'] },
   )
-  const load = new ChildRpc<LoadRequest>('bench/memory/load.ts', [], 'load', { source: false })
+  const load = ChildRpc.start<LoadRequest>('bench/memory/load.ts', [], 'load', { source: false })
   try {
     const ready = await server.ready<ServerReady>()
     await load.ready()

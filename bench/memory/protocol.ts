@@ -33,13 +33,6 @@ export interface ServerReady {
   readonly path: string
 }
 
-export interface MemorySample {
-  readonly rss: number
-  readonly heapUsed: number
-  readonly external: number
-  readonly arrayBuffers: number
-}
-
 export interface Peak {
   /** Peak RSS since the last reset: the kernel's high-water mark (VmHWM) where readable. */
   readonly rss: number

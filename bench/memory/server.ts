@@ -7,14 +7,13 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { announceReady, serveParent } from '../../test/support/child-rpc.js'
+import { collectedMemory } from '../support/memory.js'
 import {
   type BlobPayload,
   CONTENDERS,
   type ContenderName,
   EVENT_NAME,
-  type MemorySample,
   type Peak,
   type ServerOptions,
   type ServerRequest,
@@ -160,17 +159,6 @@ function resetPeak(): void {
   }
 }
 
-async function memory(): Promise<MemorySample> {
-  const gc = (globalThis as { gc?: () => void }).gc
-  if (!gc) throw new Error('run the server with --expose-gc')
-  for (let i = 0; i < 3; i++) {
-    gc()
-    await sleep(50)
-  }
-  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage()
-  return { rss, heapUsed, external, arrayBuffers }
-}
-
 const payload = (n: number, size: number): BlobPayload => ({
   n,
   // The JSON around the padding is about 20 bytes.
@@ -190,7 +178,7 @@ serveParent<ServerRequest>(async (request) => {
       return first ?? null
     }
     case 'memory':
-      return memory()
+      return collectedMemory()
     case 'reset-peak':
       resetPeak()
       return null

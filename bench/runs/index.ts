@@ -126,17 +126,20 @@ try {
         p50: number
         p99: number
         late: { requests: number; complete: number; statuses: Record<string, number> }
+        live: Record<string, number>
       }
       const stats = await control(port, 'stats')
+      const { live } = result
+      // Redis after the late resumes: they read, they add nothing.
       const redisHeld = name === 'tidings-memory' ? 0 : usedMemory() - redisBefore
-      const held = stats.rss! - stats.rssBefore! + redisHeld
+      const held = live.rss! - live.rssBefore! + redisHeld
       rows.push({
         name,
         readers: result.readers,
         complete: result.complete,
         p50: result.p50,
         p99: result.p99,
-        cpuPerToken: stats.cpuMicros! / stats.tokensEmitted!,
+        cpuPerToken: live.cpuMicros! / live.tokensEmitted!,
         memPerRunKiB: held / config.runs / 1024,
         late: `${result.late.complete}/${result.late.requests} complete (${Object.entries(
           result.late.statuses,

@@ -86,6 +86,12 @@ async function main(): Promise<void> {
   process.stdout.write(`OPEN ${readers.length}\n`)
   const results = await Promise.all(readers)
   const complete = results.filter((r) => r.tokens === expected && r.ended).length
+  // The server's CPU and memory once every run ended, before the late resumes
+  // (which only Tidings serves: counting them would charge it for work the peer declines).
+  const live = (await (await fetch(`http://127.0.0.1:${port}/control/stats`)).json()) as Record<
+    string,
+    number
+  >
   const sorted = latencies.subarray(0, count).sort()
   const pct = (p: number) =>
     sorted[Math.min(count - 1, Math.floor((count * p) / 100))] ?? Number.NaN
@@ -105,6 +111,7 @@ async function main(): Promise<void> {
   const lateResults = await Promise.all(lates)
   process.stdout.write(
     `${JSON.stringify({
+      live,
       readers: results.length,
       complete,
       tokensReceived: results.reduce((sum, r) => sum + r.tokens, 0),

@@ -1,15 +1,7 @@
-import { defineConfig } from 'tsup'
+import { packageConfig } from '../../tsup.base.js'
 
-export default defineConfig({
-  // `bin` is the command (its shebang kept by esbuild); `index` the programmatic entry.
-  entry: { index: 'src/index.ts', bin: 'src/bin.ts' },
-  format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts' } },
-  clean: true,
-  sourcemap: true,
-  // The tarball ships `src` (the maps point at it), so the maps need not carry a second copy.
-  esbuildOptions(options) {
-    options.sourcesContent = false
-  },
-  target: 'es2022',
-})
+// `bin` is the command (its shebang kept by esbuild); `index` the programmatic entry.
+export default packageConfig(
+  { index: 'src/index.ts', bin: 'src/bin.ts' },
+  { dts: { entry: { index: 'src/index.ts' } } },
+)

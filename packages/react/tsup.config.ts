@@ -1,14 +1,3 @@
-import { defineConfig } from 'tsup'
+import { packageConfig } from '../../tsup.base.js'
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  // The tarball ships `src` (the maps point at it), so the maps need not carry a second copy.
-  esbuildOptions(options) {
-    options.sourcesContent = false
-  },
-  target: 'es2022',
-})
+export default packageConfig(['src/index.ts'])

@@ -1,13 +1,11 @@
-import { fileURLToPath } from 'node:url'
 import { createClient, type DebugInfo } from '@tidings/client'
 import { defineEvents } from '@tidings/schema'
 import { createEmitter } from '@tidings/server'
-import { build } from 'esbuild'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { z } from 'zod'
 import { type BufferingProxy, startBufferingProxy } from '../support/buffering-proxy.js'
-import { launchChromium } from '../support/chromium.js'
+import { bundleForBrowser, launchChromium } from '../support/chromium.js'
 import { type Served, serveEmitter, serveNode, until } from './support.js'
 
 // transport: 'auto' behind a proxy that buffers text/event-stream: SSE stays silent,
@@ -90,17 +88,7 @@ describe("transport 'auto' in Node", () => {
 describe("transport 'auto' in headless Chromium", () => {
   it('falls back to the platform WebSocket behind a buffering proxy and resumes on it', async () => {
     const emitter = createEmitter(events, { retryMs: 10 })
-    const result = await build({
-      entryPoints: [fileURLToPath(new URL('./fixtures/auto-app.ts', import.meta.url))],
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
-      conditions: ['@tidings/source'],
-      write: false,
-      logLevel: 'silent',
-    })
-    const script = result.outputFiles[0]?.text ?? ''
+    const script = await bundleForBrowser(new URL('./fixtures/auto-app.ts', import.meta.url))
     const served = await serveNode((req, res) => {
       if (req.url?.startsWith('/events')) void emitter.handle(req, res)
       else if (req.url === '/app.js')

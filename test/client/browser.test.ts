@@ -1,10 +1,8 @@
-import { fileURLToPath } from 'node:url'
 import { defineEvents } from '@tidings/schema'
 import { createEmitter } from '@tidings/server'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { launchChromium } from '../support/chromium.js'
+import { bundleForBrowser, launchChromium } from '../support/chromium.js'
 import { type Served, serveNode } from './support.js'
 
 type PageState = {
@@ -32,19 +30,8 @@ describe('in headless Chromium', () => {
   let browser: Awaited<ReturnType<typeof launchChromium>>
 
   beforeAll(async () => {
-    const bundle = async (name: string) => {
-      const result = await build({
-        entryPoints: [fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url))],
-        bundle: true,
-        format: 'iife',
-        platform: 'browser',
-        target: 'es2022',
-        conditions: ['@tidings/source'],
-        write: false,
-        logLevel: 'silent',
-      })
-      return result.outputFiles[0]?.text ?? ''
-    }
+    const bundle = (name: string) =>
+      bundleForBrowser(new URL(`./fixtures/${name}.ts`, import.meta.url))
     const scripts: Record<string, string> = {
       '/app.js': await bundle('browser-app'),
       '/worker.js': await bundle('browser-worker'),

@@ -1,12 +1,10 @@
 import type http from 'node:http'
-import { fileURLToPath } from 'node:url'
 import { defineEvents } from '@tidings/schema'
 import { createEmitter } from '@tidings/server'
-import { build } from 'esbuild'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { launchChromium } from '../support/chromium.js'
+import { bundleForBrowser, launchChromium } from '../support/chromium.js'
 import { type Served, serveNode } from './support.js'
 
 type PageState = { received: number[]; statuses: string[]; errors: string[] }
@@ -25,17 +23,9 @@ describe('a cross-origin stream in headless Chromium', () => {
   let browser: Awaited<ReturnType<typeof launchChromium>>
 
   beforeAll(async () => {
-    const result = await build({
-      entryPoints: [fileURLToPath(new URL('./fixtures/cross-origin-app.ts', import.meta.url))],
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
-      conditions: ['@tidings/source'],
-      write: false,
-      logLevel: 'silent',
-    })
-    const script = result.outputFiles[0]?.text ?? ''
+    const script = await bundleForBrowser(
+      new URL('./fixtures/cross-origin-app.ts', import.meta.url),
+    )
     page = await serveNode((req, res) => {
       if (req.url === '/app.js')
         res.writeHead(200, { 'content-type': 'text/javascript' }).end(script)

@@ -150,7 +150,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const leg = legs[options.leg]
   const served = await leg.serve(emitter)
   const children: ChildRpc<unknown>[] = []
-  const proxy = new ChildRpc<ProxyRequest>(
+  const proxy = ChildRpc.start<ProxyRequest>(
     'test/soak/proxy-process.ts',
     [String(served.port), String(options.seed), JSON.stringify(options.faults ?? {})],
     'chaos proxy',
@@ -158,9 +158,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   children.push(proxy)
   const count = Math.max(1, Math.min(options.clientProcesses, options.clients))
   const fleet = new ClientFleet(
-    Array.from(
-      { length: count },
-      (_, i) => new ChildRpc<ClientsRequest>('test/soak/clients-process.ts', [], `clients ${i}`),
+    Array.from({ length: count }, (_, i) =>
+      ChildRpc.start<ClientsRequest>('test/soak/clients-process.ts', [], `clients ${i}`),
     ),
   )
   children.push(...fleet.processes)

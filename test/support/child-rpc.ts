@@ -31,7 +31,6 @@ export interface ChildOptions {
 
 /** A child process answering calls made with {@link ChildRpc.call}. */
 export class ChildRpc<TRequest> {
-  readonly child: ChildProcess
   #next = 1
   readonly #pending = new Map<
     number,
@@ -41,18 +40,26 @@ export class ChildRpc<TRequest> {
   readonly #ready: Promise<unknown>
 
   /** Starts `file` (a path relative to the repository root) with `args`. */
-  constructor(
+  static start<TRequest>(
     file: string,
     args: readonly string[],
-    readonly label: string,
+    label: string,
     options: ChildOptions = {},
-  ) {
+  ): ChildRpc<TRequest> {
     const conditions = options.source === false ? [] : ['--conditions=@tidings/source']
-    this.child = spawn(
+    const child = spawn(
       process.execPath,
       [...(options.nodeFlags ?? []), '--import', 'tsx', ...conditions, file, ...args],
       { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     )
+    return new ChildRpc(child, label)
+  }
+
+  /** Talks to `child`, a process spawned with an `ipc` channel that runs {@link serveParent}. */
+  constructor(
+    readonly child: ChildProcess,
+    readonly label: string,
+  ) {
     this.#ready = new Promise((resolve, reject) => {
       this.child.on('message', (message: { ready?: unknown }) => {
         if ('ready' in message) resolve(message.ready)

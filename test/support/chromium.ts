@@ -1,6 +1,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type BuildOptions, build } from 'esbuild'
 import { type BrowserContext, chromium } from 'playwright-core'
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
@@ -50,3 +52,22 @@ export async function launchChromium(): Promise<{
 
 /** Where tests keep screenshots and other artifacts (git-ignored). */
 export const ARTIFACTS_DIR = join(import.meta.dirname, '..', '..', 'test-results')
+
+/**
+ * One script for a test page: `entry` bundled from the packages' sources (not
+ * their builds, so a test never runs stale code), as a classic script.
+ */
+export async function bundleForBrowser(entry: URL, options: BuildOptions = {}): Promise<string> {
+  const result = await build({
+    entryPoints: [fileURLToPath(entry)],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['@tidings/source'],
+    write: false,
+    logLevel: 'silent',
+    ...options,
+  })
+  return result.outputFiles?.[0]?.text ?? ''
+}

@@ -1,10 +1,8 @@
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { createEmitter } from '@tidings/server'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from '../../../test/support/chromium.js'
+import { bundleForBrowser, launchChromium } from '../../../test/support/chromium.js'
 import type { PageState } from './fixtures/app.js'
 import { events } from './fixtures/contract.js'
 
@@ -22,20 +20,11 @@ describe('@tidings/react in headless Chromium, under StrictMode', () => {
   const sockets = new Set<Socket>()
 
   beforeAll(async () => {
-    const result = await build({
-      entryPoints: [fileURLToPath(new URL('./fixtures/app.tsx', import.meta.url))],
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
+    const script = await bundleForBrowser(new URL('./fixtures/app.tsx', import.meta.url), {
       jsx: 'automatic',
-      conditions: ['@tidings/source'],
       // React's development build: the one that double-mounts under StrictMode.
       define: { 'process.env.NODE_ENV': '"development"' },
-      write: false,
-      logLevel: 'silent',
     })
-    const script = result.outputFiles[0]?.text ?? ''
     server = http.createServer((req, res) => {
       if (req.url?.startsWith('/events')) {
         requests.push(req.url)

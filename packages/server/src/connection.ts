@@ -18,6 +18,31 @@ export type DisconnectReason =
 export type TransportKind = 'sse' | 'websocket'
 
 /**
+ * Where a transport's response or socket keeps its connection, so that its
+ * listeners are shared functions, not a closure per connection.
+ */
+export const CONNECTION = Symbol('tidings.connection')
+
+/** A response or socket that carries its connection under {@link CONNECTION}. */
+export interface Tagged<C extends Connection = Connection> {
+  [CONNECTION]?: C
+}
+
+/** The shared `close` listener: the peer went away. */
+export function onPeerClose(this: Tagged): void {
+  const connection = this[CONNECTION]
+  if (connection) connection.hub.remove(connection, 'client')
+}
+
+/** The shared `error` listener: the transport failed under an open stream. */
+export function onPeerError(this: Tagged, error: unknown): void {
+  const connection = this[CONNECTION]
+  if (!connection || connection.closed) return
+  connection.hub.remove(connection, 'error')
+  connection.hub.events.failed(connection, error)
+}
+
+/**
  * One open stream, behind which sits a transport (a Node response, a Fetch
  * `ReadableStream`, a WebSocket). The fan-out only calls `send`, and a
  * transport only reports back through `hub.remove` and `drained`, so the two

@@ -1,12 +1,10 @@
 import type { ServerResponse } from 'node:http'
 import type { Http2ServerResponse } from 'node:http2'
-import { Connection } from './connection.js'
+import { CONNECTION, Connection, onPeerClose, onPeerError, type Tagged } from './connection.js'
 import type { Group, Hub } from './hub.js'
 
 /** A Node response, from `http`, `https` or the `http2` compatibility API. */
 export type NodeResponse = ServerResponse | Http2ServerResponse
-
-const CONNECTION = Symbol('tidings.connection')
 
 /**
  * What this transport uses of a response: the part `http` and `http2` compat
@@ -26,22 +24,10 @@ export interface Writable {
   readonly socket: { readonly destroyed: boolean } | null
 }
 
-type Tagged = Writable & { [CONNECTION]?: NodeConnection }
+type TaggedResponse = Writable & Tagged<NodeConnection>
 
-// Listeners are shared functions that find their connection through a symbol on
-// the response: no closure per connection.
-function onDrain(this: Tagged): void {
+function onDrain(this: TaggedResponse): void {
   this[CONNECTION]?.drained()
-}
-function onClose(this: Tagged): void {
-  const connection = this[CONNECTION]
-  if (connection) connection.hub.remove(connection, 'client')
-}
-function onError(this: Tagged, error: unknown): void {
-  const connection = this[CONNECTION]
-  if (!connection || connection.closed) return
-  connection.hub.remove(connection, 'error')
-  connection.hub.events.failed(connection, error)
 }
 
 /**
@@ -50,15 +36,15 @@ function onError(this: Tagged, error: unknown): void {
  * several chunks written in one tick leave in one vectored write.
  */
 export class NodeConnection extends Connection {
-  readonly #res: Tagged
+  readonly #res: TaggedResponse
 
   constructor(hub: Hub, id: number, principal: unknown, group: Group, res: NodeResponse) {
     super(hub, id, principal, group, 'sse')
-    this.#res = res as unknown as Tagged
+    this.#res = res as unknown as TaggedResponse
     this.#res[CONNECTION] = this
     this.#res.on('drain', onDrain)
-    this.#res.on('close', onClose)
-    this.#res.on('error', onError)
+    this.#res.on('close', onPeerClose)
+    this.#res.on('error', onPeerError)
   }
 
   get heldBytes(): number {

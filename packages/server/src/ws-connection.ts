@@ -1,4 +1,4 @@
-import { Connection } from './connection.js'
+import { CONNECTION, Connection, onPeerClose, onPeerError, type Tagged } from './connection.js'
 import type { Group, Hub } from './hub.js'
 
 /** What this transport uses of a `ws` WebSocket (no types of `ws` leak into the API). */
@@ -12,8 +12,7 @@ export interface WsSocket {
   on(event: string, listener: (this: never, ...args: never[]) => void): unknown
 }
 
-const CONNECTION = Symbol('tidings.connection')
-type Tagged = WsSocket & { [CONNECTION]?: WsConnection }
+type TaggedSocket = WsSocket & Tagged<WsConnection>
 
 /**
  * Past this many bytes buffered, a replay page waits for the socket to flush
@@ -21,19 +20,7 @@ type Tagged = WsSocket & { [CONNECTION]?: WsConnection }
  */
 const HIGH_WATER_MARK = 16 * 1024
 
-// Listeners are shared functions that find their connection through a symbol on
-// the socket: no closure per connection.
-function onClose(this: Tagged): void {
-  const connection = this[CONNECTION]
-  if (connection) connection.hub.remove(connection, 'client')
-}
-function onError(this: Tagged, error: unknown): void {
-  const connection = this[CONNECTION]
-  if (!connection || connection.closed) return
-  connection.hub.remove(connection, 'error')
-  connection.hub.events.failed(connection, error)
-}
-function onPong(this: Tagged): void {
+function onPong(this: TaggedSocket): void {
   const connection = this[CONNECTION]
   if (connection) connection.alive = true
 }
@@ -58,17 +45,17 @@ export const CLOSE_ENDED = 4204
  * frames, so the client feeds them to the same parser.
  */
 export class WsConnection extends Connection {
-  readonly #ws: Tagged
+  readonly #ws: TaggedSocket
   /** Answered the last ping: a peer that misses one heartbeat interval is dead. */
   alive = true
   #flushed: ((error?: Error) => void) | undefined
 
   constructor(hub: Hub, id: number, principal: unknown, group: Group, ws: WsSocket) {
     super(hub, id, principal, group, 'websocket')
-    this.#ws = ws as Tagged
+    this.#ws = ws as TaggedSocket
     this.#ws[CONNECTION] = this
-    this.#ws.on('close', onClose)
-    this.#ws.on('error', onError)
+    this.#ws.on('close', onPeerClose)
+    this.#ws.on('error', onPeerError)
     this.#ws.on('pong', onPong)
     this.#ws.on('message', onMessage)
   }
