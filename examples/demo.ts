@@ -1,5 +1,5 @@
 /**
- * The Tidings demo: both examples (server-time and chat) on one HTTP server,
+ * The Tidings demo: the examples (server-time, chat, ai-run) on one HTTP server,
  * with their browser code bundled by esbuild at startup.
  *
  *   npm run demo            # http://127.0.0.1:3000/
@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
+import { createRunApp, type RunStats } from './ai-run/server.js'
 import { type ChatAppOptions, createChatApp } from './chat/server.js'
 import { createClockApp } from './server-time/server.js'
 
@@ -29,6 +30,8 @@ export interface DemoOptions {
   tickMs?: number
   /** Chat limits (tests use a short presence grace period). */
   chat?: ChatAppOptions
+  /** The run example's pause between tokens in milliseconds (tests use a short one). @defaultValue 120 */
+  runTokenMs?: number
   /**
    * A Redis URL: both examples then keep their history (and the chat its
    * presence) in Redis, so several demo processes serve one chat.
@@ -43,6 +46,8 @@ export interface Demo {
   readonly url: string
   /** Cuts every open chat stream of a nickname from the server side (a test hook). */
   dropChatConnections(nick: string): number
+  /** What the run example counted: generators started, tokens, stream and history requests. */
+  runStats(): RunStats
   /** Closes every stream, then the HTTP server. */
   close(): Promise<void>
 }
@@ -51,6 +56,7 @@ const PAGES: Record<string, string> = {
   '/': 'index.html',
   '/server-time/': 'server-time/index.html',
   '/chat/': 'chat/index.html',
+  '/ai-run/': 'ai-run/index.html',
 }
 
 const STATIC: Record<string, { file: string; type: string }> = {
@@ -59,7 +65,11 @@ const STATIC: Record<string, { file: string; type: string }> = {
 
 /** Bundles each page's browser entry point, in memory: `<route>` and its source map `<route>.map`. */
 async function bundle(): Promise<Map<string, string>> {
-  const entries = { '/server-time/main.js': 'server-time/main.ts', '/chat/main.js': 'chat/main.ts' }
+  const entries = {
+    '/server-time/main.js': 'server-time/main.ts',
+    '/chat/main.js': 'chat/main.ts',
+    '/ai-run/main.js': 'ai-run/main.ts',
+  }
   const bundles = new Map<string, string>()
   await Promise.all(
     Object.entries(entries).map(async ([route, entry]) => {
@@ -139,6 +149,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     ...options.chat,
     ...(shared ? { store: shared.store('chat'), presence: shared.presence } : {}),
   })
+  const runs = createRunApp({
+    ...(options.runTokenMs === undefined ? {} : { tokenMs: options.runTokenMs }),
+    ...(shared ? { store: shared.store('ai-run') } : {}),
+  })
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const { pathname } = new URL(req.url ?? '/', 'http://localhost')
@@ -151,12 +165,16 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         return chat.handleMessages(req, res)
       case '/chat/online':
         return chat.handleOnline(req, res)
+      case '/ai-run/events':
+        return runs.handleEvents(req, res)
       case '/server-time':
       case '/chat':
+      case '/ai-run':
         res.writeHead(308, { Location: `${pathname}/` })
         res.end()
         return
     }
+    if (pathname.startsWith('/ai-run/runs')) return runs.handleRuns(req, res)
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' })
       res.end('Method not allowed\n')
@@ -201,7 +219,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       })
     })
   } catch (error) {
-    await Promise.all([clock.close(), chat.close()])
+    await Promise.all([clock.close(), chat.close(), runs.close()])
     shared?.redis.disconnect()
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(
@@ -220,10 +238,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   return {
     url: `http://${shownHost}:${port}/`,
     dropChatConnections: (nick) => chat.dropConnections(nick),
+    runStats: () => runs.stats(),
     close() {
       closing ??= (async () => {
         // Streams first (each gets a retry hint), then the listener and idle sockets.
-        await Promise.all([clock.close(), chat.close()])
+        await Promise.all([clock.close(), chat.close(), runs.close()])
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
           server.closeAllConnections()
@@ -251,6 +270,7 @@ async function main(): Promise<void> {
   )
   console.log(`  server-time: ${demo.url}server-time/`)
   console.log(`  chat:        ${demo.url}chat/`)
+  console.log(`  ai-run:      ${demo.url}ai-run/`)
 
   let stopping = false
   const stop = (signal: string) => {

@@ -8,6 +8,7 @@ export interface StatusLike {
   readonly state: string
   readonly attempt?: number | undefined
   readonly delayMs?: number | undefined
+  readonly reason?: string | undefined
   readonly error?: { readonly message: string } | undefined
 }
 
@@ -25,7 +26,8 @@ function describe(status: StatusLike): string {
       return `Reconnecting${when}${attempt}`
     }
     case 'closed':
-      return 'Disconnected'
+      // Every topic ended: nothing more to come, which is not a lost connection.
+      return status.reason === 'ended' ? 'Ended' : 'Disconnected'
     default:
       return status.state
   }

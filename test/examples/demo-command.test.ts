@@ -10,7 +10,7 @@ describe('npm run demo', () => {
   let demo: NpmScript | undefined
   afterAll(() => demo?.kill())
 
-  it('serves the index, both pages, their scripts and streams, and stops on Ctrl-C', async () => {
+  it('serves the index, the pages, their scripts and streams, and stops on Ctrl-C', async () => {
     const port = await freePort()
     demo = runNpmScript('demo', { PORT: String(port) })
     const [, url] = await demo.waitFor(/running at (http:\/\/\S+)/)
@@ -23,6 +23,8 @@ describe('npm run demo', () => {
       'shared/style.css',
       'server-time/main.js',
       'chat/main.js',
+      'ai-run/',
+      'ai-run/main.js',
     ]) {
       const response = await fetch(new URL(path, url!))
       expect(response.status, path).toBe(200)

@@ -122,6 +122,7 @@ describe('docs', () => {
       'docs/guide/concepts.md',
       'docs/guide/deploying.md',
       'docs/guide/security.md',
+      'docs/guide/streaming-ai-responses.md',
       'docs/reference/server.md',
       'docs/reference/client.md',
       'docs/protocol.md',

@@ -27,13 +27,13 @@ describe('demo index and the server-time page', () => {
     await demo?.close()
   })
 
-  it('serves an index page linking both apps', async () => {
+  it('serves an index page linking every app', async () => {
     const page = await browser.context.newPage()
     await page.goto(demo.url)
     const links = await page
       .locator('.apps a')
       .evaluateAll((anchors) => anchors.map((anchor) => anchor.getAttribute('href')))
-    expect(links).toEqual(['/server-time/', '/chat/'])
+    expect(links).toEqual(['/server-time/', '/chat/', '/ai-run/'])
     await page.screenshot({ path: join(SHOTS, 'index.png'), fullPage: true })
     await page.close()
   })

@@ -59,7 +59,7 @@ export const measureSseClient = (): Promise<Size> =>
   measure({ contents: app('@tidings/client/sse'), external: ['zod'] })
 
 /** An app that shares its connection among tabs: the client and `shareTabs`. */
-const SHARED_APP = `${app('@tidings/client')}\nexport { shareTabs } from '@tidings/client/share'`
+export const SHARED_APP = `${app('@tidings/client')}\nexport { shareTabs } from '@tidings/client/share'`
 
 /**
  * The client with the WebSocket transport and tab sharing (`shareTabs` from
@@ -69,14 +69,17 @@ const SHARED_APP = `${app('@tidings/client')}\nexport { shareTabs } from '@tidin
 export const measureSharedClient = (): Promise<Size> =>
   measure({ contents: SHARED_APP, external: ['zod'] })
 
-/** The bundle's code, minified: to check what an SSE-only app leaves out. */
-export async function bundleText(from: string): Promise<string> {
+/**
+ * `readHistory` as an app ships it when it reads history without a stream (a
+ * late visit): its code and the parts of @tidings/schema it uses.
+ */
+export const measureReadHistory = (): Promise<Size> =>
+  measure({ contents: `export { readHistory } from '@tidings/client'`, external: ['zod'] })
+
+/** The bundle's code, minified: to check what an app leaves out. */
+export async function bundleText(from: string, contents = app(from)): Promise<string> {
   const result = await build({
-    stdin: {
-      contents: from === '@tidings/client/share' ? SHARED_APP : app(from),
-      resolveDir: root,
-      loader: 'ts',
-    },
+    stdin: { contents, resolveDir: root, loader: 'ts' },
     bundle: true,
     minify: true,
     format: 'esm',
@@ -107,6 +110,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     ['@tidings/client/sse (SSE only, what an app ships)', await measureSseClient()],
     ['@tidings/client (with WebSocket, what an app ships)', await measureClient()],
     ['@tidings/client with @tidings/client/share (tab sharing)', await measureSharedClient()],
+    ['readHistory alone (a page that only reads history)', await measureReadHistory()],
+    [
+      'createClient + readHistory from @tidings/client',
+      await part(`export { createClient, readHistory } from '@tidings/client'`),
+    ],
     [
       '  its own code (SSE only)',
       await part(app('@tidings/client/sse'), ['zod', '@tidings/schema', 'eventemitter3']),

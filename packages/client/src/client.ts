@@ -1,5 +1,6 @@
 import {
   type AnyContract,
+  type EndInfo,
   type EventName,
   type EventOutput,
   LAST_EVENT_ID_PARAM,
@@ -9,6 +10,7 @@ import {
 } from '@tidings/schema'
 import { createClientEvents } from './client-events.js'
 import { createDelivery } from './delivery.js'
+import { createEnds } from './ends.js'
 import { createLifecycle, type Lifecycle } from './lifecycle.js'
 import type { DebugInfo, SseClientOptions } from './options.js'
 import type { ClientStatus, LifecycleEvents } from './status.js'
@@ -46,7 +48,7 @@ export interface Client<TContract extends AnyContract> {
   /**
    * Calls `handler` for every `name` event: a contract event with its validated
    * payload (the schema's output type) and {@link EventMeta}, or a lifecycle event
-   * (`'tidings:status' | 'tidings:error' | 'tidings:gap'`). A handler that throws
+   * (`'tidings:status' | 'tidings:error' | 'tidings:gap' | 'tidings:end'`). A handler that throws
    * does not stop the stream or the other handlers; its error is rethrown
    * asynchronously (reported like an uncaught error).
    * @returns a function that removes this handler
@@ -75,6 +77,18 @@ export interface Client<TContract extends AnyContract> {
    * with the `lastEventId` option.
    */
   readonly lastEventId: string | undefined
+  /**
+   * Resolves with the {@link EndInfo} of `topic` once its `'tidings:end'` event is
+   * processed (at once when it already was), or with `undefined` once the client
+   * closes before that (`close()`, the `signal` option, a fatal error, or an
+   * HTTP 204). It never rejects, so a promise nobody awaits any more cannot raise
+   * an unhandled rejection. The client must hold `topic` (the `topics` option)
+   * for its end to arrive.
+   * @example
+   * const end = await client.ended('run:42')
+   * if (end?.reason === 'cancelled') showCancelled()
+   */
+  ended(topic: string): Promise<EndInfo | undefined>
   /** How many handlers `name` has. */
   listenerCount(name: Listed<ClientEventName<TContract>>): number
   /** Removes every handler of `name`, or of every name (`onDebug` stays). */
@@ -127,6 +141,9 @@ export function assembleClient<TContract extends AnyContract>(
   let resumeByQuery = options.lastEventId !== undefined && !!parseEventId(options.lastEventId)
   // Assigned below: delivery and lifecycle call each other through these hooks.
   let lifecycle: Lifecycle
+  const topics = options.topics ?? []
+  // Topics that ended: left out of later requests; all of them ended closes the client.
+  const ends = createEnds(topics)
   const delivery = createDelivery(
     contract,
     {
@@ -136,13 +153,20 @@ export function assembleClient<TContract extends AnyContract>(
       hello: (ms) => lifecycle.heartbeat(ms),
       retry: (ms) => lifecycle.retry(ms),
       closed: () => lifecycle.status.state === 'closed',
+      end: (info) => {
+        const all = ends.record(info)
+        events.emit('tidings:end', info)
+        if (all) lifecycle.close('ended')
+      },
     },
     options.lastEventId,
     options.maxLineLength,
   )
 
   const buildUrl = (id: string | undefined): string => {
-    const query = new URLSearchParams((options.topics ?? []).map((topic) => [TOPIC_PARAM, topic]))
+    const query = new URLSearchParams(
+      topics.filter((topic) => !ends.has(topic)).map((topic) => [TOPIC_PARAM, topic]),
+    )
     // Once a Tidings stream opened, there is a position to resume from (its bookmark).
     if (options.replay && id === undefined) query.set(REPLAY_PARAM, `${options.replay}`)
     if (resumeByQuery && id !== undefined) query.set(LAST_EVENT_ID_PARAM, id)
@@ -161,7 +185,10 @@ export function assembleClient<TContract extends AnyContract>(
     settled: (healthy) => {
       if (healthy) resumeByQuery = delivery.tidings
     },
-    status: (status) => events.emit('tidings:status', status),
+    status: (status) => {
+      events.emit('tidings:status', status)
+      if (status.state === 'closed') ends.closed()
+    },
     report: (error) => events.emit('tidings:error', error),
     rethrow,
   })
@@ -184,6 +211,7 @@ export function assembleClient<TContract extends AnyContract>(
     get lastEventId() {
       return delivery.lastEventId
     },
+    ended: (topic) => ends.wait(topic, lifecycle.status.state === 'closed'),
     close: () => lifecycle.close(),
   }
 }

@@ -9,6 +9,7 @@ import {
   type ClientStatus,
   type CloseReason,
   createClient,
+  type EndInfo,
   type EventMeta,
   type FetchLike,
 } from './index.js'
@@ -46,6 +47,21 @@ describe('client types', () => {
     expectTypeOf(client.on('tidings:gap', onGap)).toEqualTypeOf<() => void>()
   })
 
+  it('types the end of a topic: the tidings:end event and ended()', () => {
+    client.on('tidings:end', (info) => {
+      expectTypeOf(info).toEqualTypeOf<EndInfo>()
+      expectTypeOf(info.topic).toEqualTypeOf<string>()
+      // The SDK's reasons autocomplete; an app's own string is accepted too.
+      expectTypeOf<'complete'>().toExtend<typeof info.reason>()
+      expectTypeOf<'timed-out'>().toExtend<typeof info.reason>()
+    })
+    expectTypeOf(client.ended('run:1')).toEqualTypeOf<Promise<EndInfo | undefined>>()
+    // @ts-expect-error the end handler gets an EndInfo, not a GapInfo
+    client.on('tidings:end', (gap: GapInfo) => gap)
+    // @ts-expect-error a topic is a string
+    client.ended(42)
+  })
+
   it('narrows the status by state', () => {
     const status = client.status
     if (status.state === 'reconnecting') {
@@ -70,6 +86,7 @@ describe('client types', () => {
       | 'tidings:status'
       | 'tidings:error'
       | 'tidings:gap'
+      | 'tidings:end'
     expectTypeOf(client.on).parameter(0).toEqualTypeOf<Names>()
     expectTypeOf(client.once).parameter(0).toEqualTypeOf<Names>()
     expectTypeOf(client.off).parameter(0).toEqualTypeOf<Names>()

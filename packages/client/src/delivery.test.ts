@@ -23,6 +23,7 @@ function setup(initialId?: string, maxLineLength?: number) {
       hello: (ms) => hints.push(`hello ${ms}`),
       retry: (ms) => hints.push(`retry ${ms}`),
       closed: () => closed,
+      end: (info) => emitted.push(['end', info]),
     },
     initialId,
     maxLineLength,
@@ -68,6 +69,20 @@ describe('createDelivery', () => {
     )
     expect(emitted[0]).toEqual(['tidings:gap', gap])
     expect(ticks()).toEqual([[{ n: 4 }, { id: 'e1-4', event: 'tick' }]])
+  })
+
+  it('hands a Tidings end to the client once, moving the position like any event', () => {
+    const { delivery, emitted } = setup('e1-1')
+    const end = (id: string) =>
+      `id:${id}\nevent:tidings:end\ndata:{"topic":"run:1","reason":"complete"}\n\n`
+    delivery.start()
+    delivery.feed(HELLO + end('e1-2'))
+    expect(emitted).toEqual([['end', { topic: 'run:1', reason: 'complete' }]])
+    expect(delivery.lastEventId).toBe('e1-2')
+    // A replay that repeats it: dropped, as a duplicate.
+    delivery.start()
+    delivery.feed(HELLO + end('e1-2'))
+    expect(emitted).toHaveLength(1)
   })
 
   it('delivers every event of another stream, keeping the id across a new connection', () => {

@@ -1,6 +1,8 @@
 import {
   type AnyContract,
   createParser,
+  END_EVENT,
+  type EndInfo,
   type EventId,
   GAP_EVENT,
   type GapInfo,
@@ -17,6 +19,8 @@ import type { DebugInfo } from './options.js'
 export interface DeliveryHooks {
   /** A validated contract event (`name, payload, meta`), or a gap (`'tidings:gap', info`). */
   emit(name: string, ...args: unknown[]): void
+  /** A topic ended (a valid `tidings:end` on a Tidings stream, not a repeat). */
+  end(info: EndInfo): void
   /** A `ParseError`, `ValidationError` or `ContractError`; the stream goes on. */
   report(error: unknown): void
   debug(info: DebugInfo): void
@@ -105,6 +109,19 @@ export const createDelivery = (
       baseline = parsed
     }
     lastEventId = id
+    // After the dedupe above: an end a replay repeats is dropped like any event.
+    if (tidings && event === END_EVENT) {
+      let info: Partial<EndInfo> | undefined
+      try {
+        info = JSON.parse(data)
+      } catch {}
+      if (typeof info?.topic === 'string' && typeof info.reason === 'string') {
+        hooks.end({ topic: info.topic, reason: info.reason })
+      } else {
+        report(new ValidationError(event, [{ message: 'expected { topic, reason } strings' }], id))
+      }
+      return
+    }
     if (!hasEvent(contract, event)) {
       debug({ type: 'unknown-event', event, id, data })
       return

@@ -10,6 +10,7 @@ import {
 export type ClientErrorCode =
   | 'http_status'
   | 'content_type'
+  | 'invalid_body'
   | 'network'
   | 'connect_timeout'
   | 'idle_timeout'
@@ -19,6 +20,9 @@ export type ClientErrorCode =
  * The server answered, but not with an event stream: a status other than 200
  * (`code: 'http_status'`; over WebSocket, a close code `4000 + status`), or a 200
  * whose `Content-Type` is not `text/event-stream` (`code: 'content_type'`).
+ * `readHistory` throws it too: for a status other than 200, a body that is not
+ * `application/json` (`content_type`), or JSON that is not a history page
+ * (`invalid_body`).
  *
  * By default 5xx and 429 are retried with backoff and everything else is fatal;
  * the `onHttpError` option can decide otherwise (for example refresh a token on 401).
@@ -31,7 +35,7 @@ export type ClientErrorCode =
  *   if (error instanceof ResponseError && error.status === 403) showForbidden()
  * })
  */
-export class ResponseError extends TidingsError<'http_status' | 'content_type'> {
+export class ResponseError extends TidingsError<'http_status' | 'content_type' | 'invalid_body'> {
   override name = 'ResponseError'
   /** The HTTP status code of the response. */
   readonly status: number
@@ -41,7 +45,7 @@ export class ResponseError extends TidingsError<'http_status' | 'content_type'> 
   readonly willRetry: boolean = false
 
   constructor(
-    code: 'http_status' | 'content_type',
+    code: 'http_status' | 'content_type' | 'invalid_body',
     status: number,
     message: string,
     retryAfterMs?: number,

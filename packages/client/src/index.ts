@@ -1,6 +1,8 @@
 export {
   ContractError,
   createParser,
+  type EndInfo,
+  type EndReason,
   type GapInfo,
   type ParsedEvent,
   ParseError,
@@ -30,6 +32,15 @@ export type {
   WebSocketConstructorLike,
   WebSocketLike,
 } from './options.js'
+export {
+  type HistoryEvent,
+  type HistoryFetchInit,
+  type HistoryFetchLike,
+  historyPages,
+  type ReadHistoryOptions,
+  readHistory,
+  type TypedHistoryPage,
+} from './read-history.js'
 export type { ReconnectOptions } from './reconnect.js'
 export type { ShareTabsOptions, TabSharing } from './sharing.js'
 export type { ClientState, ClientStatus, CloseReason, LifecycleEvents } from './status.js'

@@ -13,7 +13,9 @@ it('exports exactly the public surface', () => {
       "ValidationError",
       "createClient",
       "createParser",
+      "historyPages",
       "isResponseError",
+      "readHistory",
     ]
   `)
 })

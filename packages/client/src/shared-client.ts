@@ -2,6 +2,7 @@ import type { AnyContract } from '@tidings/schema'
 import { type Client, rethrow } from './client.js'
 import { createClientEvents } from './client-events.js'
 import { createDelivery } from './delivery.js'
+import { createEnds } from './ends.js'
 import { type ClientError, ConnectionError, ResponseError } from './errors.js'
 import type { DebugInfo, SseClientOptions } from './options.js'
 import { createShareLeader, isBefore, type ShareLeader } from './share-leader.js'
@@ -138,6 +139,8 @@ export function createSharedClient<TContract extends AnyContract>(
   // Spreads the followers' decisions, so that one takes the lead rather than all in turn.
   const patience = Math.random() * WATCH_MS
 
+  // This tab's topics that ended; all of them ended closes this tab, as it closes a client.
+  const ends = createEnds(topics)
   const delivery = createDelivery(
     contract,
     {
@@ -148,6 +151,13 @@ export function createSharedClient<TContract extends AnyContract>(
       hello: () => {},
       retry: () => {},
       closed: () => closed,
+      end: (info) => {
+        // The shared stream carries other tabs' topics too.
+        if (topics.length > 0 && !mine.has(info.topic)) return
+        const all = ends.record(info)
+        events.emit('tidings:end', info)
+        if (all) finish('ended')
+      },
     },
     options.lastEventId,
     options.maxLineLength,
@@ -386,6 +396,7 @@ export function createSharedClient<TContract extends AnyContract>(
     doc?.removeEventListener?.('freeze', onHide)
     doc?.removeEventListener?.('resume', onShow)
     setStatus({ state: 'closed', reason, ...(error && { error }) })
+    ends.closed()
   }
 
   if (options.signal?.aborted) finish('signal')
@@ -424,6 +435,7 @@ export function createSharedClient<TContract extends AnyContract>(
     get lastEventId() {
       return delivery.lastEventId
     },
+    ended: (topic) => ends.wait(topic, closed),
     close: () => finish('close'),
   }
 }

@@ -11,6 +11,8 @@ import type { SseClientOptions } from './options.js'
 export {
   ContractError,
   createParser,
+  type EndInfo,
+  type EndReason,
   type GapInfo,
   type ParsedEvent,
   ParseError,
@@ -36,6 +38,15 @@ export type {
   ReaderLike,
   SseClientOptions,
 } from './options.js'
+export {
+  type HistoryEvent,
+  type HistoryFetchInit,
+  type HistoryFetchLike,
+  historyPages,
+  type ReadHistoryOptions,
+  readHistory,
+  type TypedHistoryPage,
+} from './read-history.js'
 export type { ReconnectOptions } from './reconnect.js'
 export type { ShareTabsOptions, TabSharing } from './sharing.js'
 export type { ClientState, ClientStatus, CloseReason, LifecycleEvents } from './status.js'

@@ -1,4 +1,4 @@
-import type { GapInfo } from '@tidings/schema'
+import type { EndInfo, GapInfo } from '@tidings/schema'
 import type { ClientError } from './errors.js'
 import type { TransportName } from './transport.js'
 
@@ -34,11 +34,16 @@ export type ClientStatus =
  * Why a client closed, so that an app tells a deliberate end from a failure:
  * - `close`: `client.close()` was called;
  * - `signal`: the `signal` option aborted;
- * - `no-content`: the server said stop (HTTP 204, or WebSocket close code 4204);
+ * - `no-content`: the server said stop (HTTP 204, or WebSocket close code 4204).
+ *   A Tidings server answers so a client that resumes after the end of all its
+ *   topics (a page reloaded with the id of the end event): the end was already
+ *   processed, so nothing is repeated. The client does not know the reason
+ *   then; `readHistory` does;
  * - `fatal-status`: the server refused with a status that is not retried (a
  *   `ResponseError` in `error`), or one that is, past `maxAttempts`;
  * - `fatal-error`: any other error past `maxAttempts` (in `error`);
- * - `ended`: every topic ended (reserved for a coming feature).
+ * - `ended`: every topic of the client ended (its `'tidings:end'` event came for
+ *   each): there is nothing more to wait for, so the client does not reconnect.
  *
  * @example
  * client.on('tidings:status', (status) => {
@@ -71,4 +76,12 @@ export interface LifecycleEvents {
    * missed. Refetch the state the stream keeps up to date.
    */
   'tidings:gap': GapInfo
+  /**
+   * A topic ended for good (`emitter.to(topic).end(reason)` on the server): the
+   * last event of that topic, delivered once, like any event with an id. The
+   * client drops the topic from later reconnects, and closes (reason `ended`)
+   * once every one of its topics ended. `client.ended(topic)` is the same as a
+   * promise.
+   */
+  'tidings:end': EndInfo
 }

@@ -14,7 +14,7 @@ const NO_CONTENT = 4204
  * client sends nothing. The stream counts as open at its first message (the
  * hello), since a refused request is accepted and then closed at once with
  * `4000 + status` and the error code as reason (`unavailable;retry=<ms>` for
- * 503). 4204 stops; any other close (1012 shutdown, 1013 slow consumer, a network
+ * 503). 4204 stops (also sent, with reason `ended`, when every topic ended); any other close (1012 shutdown, 1013 slow consumer, a network
  * loss) ends the stream, and the lifecycle reconnects with backoff.
  */
 export const createWebSocketTransport = (WebSocket: WebSocketConstructorLike): Transport => ({

@@ -1,9 +1,10 @@
-import type { Client, ClientStatus, GapInfo } from '@tidings/client'
+import type { Client, ClientStatus, EndInfo, GapInfo } from '@tidings/client'
 import { defineEvents } from '@tidings/schema'
 import { describe, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
 import { useClient } from './use-client.js'
 import { useClientStatus } from './use-client-status.js'
+import { useEnded } from './use-ended.js'
 import { useEvent } from './use-event.js'
 
 const events = defineEvents({
@@ -37,5 +38,13 @@ describe('hook types', () => {
     const status = useClientStatus(useClient(events, '/events'))
     expectTypeOf(status).toEqualTypeOf<ClientStatus>()
     if (status.state === 'reconnecting') expectTypeOf(status.delayMs).toEqualTypeOf<number>()
+  })
+
+  it('useEnded returns the end of a topic, or undefined', () => {
+    const client = useClient(events, '/events', { topics: ['run:1'] })
+    expectTypeOf(useEnded(client, 'run:1')).toEqualTypeOf<EndInfo | undefined>()
+    expectTypeOf(useEnded(null, undefined)).toEqualTypeOf<EndInfo | undefined>()
+    // @ts-expect-error a topic is a string
+    useEnded(client, 1)
   })
 })

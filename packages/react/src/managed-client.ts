@@ -85,6 +85,9 @@ export function createManagedClient<TContract extends AnyContract>(): ManagedCli
     get lastEventId() {
       return current?.lastEventId
     },
+    // The current connection's: a client replaced meanwhile (StrictMode, a changed
+    // URL) closes, and its promise resolves `undefined`, as `Client.ended` documents.
+    ended: (topic) => current?.ended(topic) ?? Promise.resolve(undefined),
     close: () => current?.close(),
     attach(client) {
       managed.detach()

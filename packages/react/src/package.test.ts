@@ -7,6 +7,7 @@ it('exports exactly the public surface', () => {
     [
       "useClient",
       "useClientStatus",
+      "useEnded",
       "useEvent",
     ]
   `)

@@ -98,4 +98,27 @@ describe('@tidings/react in headless Chromium, under StrictMode', () => {
     expect(errors).toEqual([])
     await tab.close()
   })
+
+  it('shows the end of the topic with useEnded, live and on a late visit', async () => {
+    const tab = await browser.context.newPage()
+    const errors: string[] = []
+    tab.on('pageerror', (error) => errors.push(error.message))
+    await tab.goto(url)
+    await tab.waitForFunction(() => document.getElementById('status')?.textContent === 'open')
+    expect(await tab.locator('#ended').textContent()).toBe('')
+    emitter.to('one').end('cancelled')
+    await tab.waitForFunction(() => document.getElementById('ended')?.textContent !== '')
+    expect(await tab.locator('#ended').textContent()).toBe('one cancelled')
+    // Every topic of the client ended: it closed by itself.
+    await tab.waitForFunction(() => document.getElementById('status')?.textContent === 'closed')
+
+    // A late visit: the server sends the end at once.
+    const late = await browser.context.newPage()
+    await late.goto(url)
+    await late.waitForFunction(() => document.getElementById('ended')?.textContent !== '')
+    expect(await late.locator('#ended').textContent()).toBe('one cancelled')
+    expect(errors).toEqual([])
+    await tab.close()
+    await late.close()
+  })
 })
