@@ -100,7 +100,7 @@ async function main(): Promise<void> {
 
   // Late resumes, after every run ended: from the 10th token (or from the start
   // where a contender has no ids), each must get the rest and the end, then close.
-  const lates: Promise<Result>[] = []
+  const lates: Promise<Result & { reconnects: number }>[] = []
   for (let i = 0; i < late; i++) {
     const run = i % runs
     const from = results[readerIndex(run)]
