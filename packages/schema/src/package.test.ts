@@ -5,11 +5,14 @@ import * as schema from './index.js'
 it('exports exactly the public surface', () => {
   expect(Object.keys(schema).sort()).toMatchInlineSnapshot(`
     [
+      "AFTER_PARAM",
       "ContractError",
+      "END_EVENT",
       "EncodeError",
       "GAP_EVENT",
       "HELLO_COMMENT_PREFIX",
       "LAST_EVENT_ID_PARAM",
+      "LIMIT_PARAM",
       "ParseError",
       "REPLAY_PARAM",
       "RESERVED_PREFIX",
