@@ -125,7 +125,12 @@ try {
         complete: number
         p50: number
         p99: number
-        late: { requests: number; complete: number; statuses: Record<string, number> }
+        late: {
+          requests: number
+          complete: number
+          reconnects: number
+          statuses: Record<string, number>
+        }
         live: Record<string, number>
       }
       const stats = await control(port, 'stats')
@@ -145,7 +150,7 @@ try {
           result.late.statuses,
         )
           .map(([status, n]) => `${n}x${status}`)
-          .join(', ')})`,
+          .join(', ')}; ${result.late.reconnects} reconnects, ${stats.errors} errors)`,
         producerCalls: stats.producerCalls! - config.runs,
       })
       // Each row as soon as it is known: a run cut short still shows what it measured.
@@ -161,11 +166,11 @@ try {
 
 console.log('')
 console.log(
-  'contender          readers  complete  p50 ms  p99 ms  CPU us/token  held KiB/run  late resumes after the end          producer restarts',
+  'contender          readers  complete  p50 ms  p99 ms  CPU us/token  held KiB/run  late resumes after the end                        producer restarts',
 )
 for (const row of rows) {
   console.log(
-    `${row.name.padEnd(18)} ${String(row.readers).padStart(7)}  ${String(row.complete).padStart(8)}  ${row.p50.toFixed(2).padStart(6)}  ${row.p99.toFixed(2).padStart(6)}  ${row.cpuPerToken.toFixed(1).padStart(12)}  ${row.memPerRunKiB.toFixed(1).padStart(12)}  ${row.late.padEnd(36)} ${row.producerCalls}`,
+    `${row.name.padEnd(18)} ${String(row.readers).padStart(7)}  ${String(row.complete).padStart(8)}  ${row.p50.toFixed(2).padStart(6)}  ${row.p99.toFixed(2).padStart(6)}  ${row.cpuPerToken.toFixed(1).padStart(12)}  ${row.memPerRunKiB.toFixed(1).padStart(12)}  ${row.late.padEnd(50)} ${row.producerCalls}`,
   )
 }
 const by = (name: string) => rows.find((row) => row.name === name)

@@ -34,6 +34,7 @@ interface Result {
   ended: boolean
   status: number
   firstIds: string[]
+  lastId: string | undefined
 }
 
 function path(run: number, extra = ''): string {
@@ -48,9 +49,10 @@ function read(
   opened?: () => void,
 ): Promise<Result> {
   return new Promise((resolve) => {
-    const result: Result = { tokens: 0, ended: false, status: 0, firstIds: [] }
+    const result: Result = { tokens: 0, ended: false, status: 0, firstIds: [], lastId: undefined }
     const parser = createParser({
       onEvent: (event) => {
+        if (event.id) result.lastId = event.id
         if (event.event === 'token') {
           result.tokens++
           if (result.firstIds.length < 10 && event.id) result.firstIds.push(event.id)
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
 
   // Late resumes, after every run ended: from the 10th token (or from the start
   // where a contender has no ids), each must get the rest and the end, then close.
-  const lates: Promise<Result>[] = []
+  const lates: Promise<Result & { reconnects: number }>[] = []
   for (let i = 0; i < late; i++) {
     const run = i % runs
     const from = results[readerIndex(run)]
@@ -106,9 +108,15 @@ async function main(): Promise<void> {
     let extra = '&late=1'
     if (tidings && from?.firstIds.length === 10) headers['Last-Event-ID'] = from.firstIds[9]!
     else if (!tidings) extra += '&skip=0'
-    lates.push(read(path(run, extra), headers, false))
+    lates.push(follow(path(run, extra), headers))
   }
   const lateResults = await Promise.all(lates)
+  if (process.env.RUNS_DEBUG) {
+    const bad = lateResults.filter((r) => !(r.ended && r.tokens >= expected - 10))
+    process.stderr.write(
+      `late incomplete: ${JSON.stringify(bad.slice(0, 5).map((r) => [r.status, r.tokens, r.ended, r.reconnects]))}\n`,
+    )
+  }
   process.stdout.write(
     `${JSON.stringify({
       live,
@@ -121,10 +129,41 @@ async function main(): Promise<void> {
       late: {
         requests: lateResults.length,
         complete: lateResults.filter((r) => r.ended && r.tokens >= expected - 10).length,
+        reconnects: lateResults.reduce((sum, r) => sum + r.reconnects, 0),
         statuses: countBy(lateResults.map((r) => r.status)),
       },
     })}\n`,
   )
+}
+
+/**
+ * A late reader that behaves like an EventSource: when the server closes the
+ * stream before the end (it ends a stream whose store read failed, with a
+ * `retry:` hint), it reconnects from the last id it has. At most 20 times.
+ */
+async function follow(
+  target: string,
+  headers: Record<string, string>,
+): Promise<Result & { reconnects: number }> {
+  const total: Result & { reconnects: number } = {
+    tokens: 0,
+    ended: false,
+    status: 0,
+    firstIds: [],
+    lastId: undefined,
+    reconnects: 0,
+  }
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const result = await read(target, headers, false)
+    total.tokens += result.tokens
+    total.status = result.status
+    total.ended = result.ended
+    if (result.lastId) headers = { ...headers, 'Last-Event-ID': result.lastId }
+    if (result.ended || result.status !== 200) break
+    total.reconnects++
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return total
 }
 
 /** The index of the first reader of `run` among the readers opened above. */

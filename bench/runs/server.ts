@@ -36,6 +36,11 @@ let rssBefore = 0
 let tokensEmitted = 0
 let lateRequests = 0
 let endedReplies = 0
+/** Failures reported by the emitter (a store read that failed ends that stream with a retry hint). */
+let errors = 0
+const onError = (): void => {
+  errors++
+}
 let emitter: ReturnType<typeof createEmitter<typeof events>> | undefined
 let shared: ReturnType<typeof createEmitter<typeof events, undefined>> | undefined
 
@@ -46,12 +51,14 @@ if (kind === 'tidings-memory') {
   emitter = createEmitter(events, {
     history: { maxEvents: 1_000_000, maxAgeMs: 600_000 },
     validate: false,
+    onError,
   })
 } else if (kind === 'tidings-redis') {
   shared = createEmitter(events, {
     store: createRedisStore({ redis: redis(), maxEvents: 1_000_000 }),
     history: { maxEvents: 100_000 },
     validate: false,
+    onError,
   }) as never
 }
 const ctx =
@@ -179,6 +186,7 @@ const server = http.createServer((req, res) => {
         rssBefore,
         rss: process.memoryUsage().rss,
         lateRequests,
+        errors,
         endedReplies: stats?.endedReplies ?? endedReplies,
       }),
     )

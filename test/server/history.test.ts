@@ -125,6 +125,12 @@ describe.each(HANDLERS)('history as plain HTTP (%s handler)', (kind) => {
     expect(malformed.headers['cache-control']).toBe('no-cache')
     const other = await page(`${url}?topic=run:2&after=zz-1`)
     expect(other.page!.gap?.reason).toBe('other-epoch')
+    const epoch = first.slice(0, first.lastIndexOf('-'))
+    const ahead = await page(`${url}?topic=run:2&after=${epoch}-999`)
+    expect(ahead.page).toMatchObject({ events: [], last: true })
+    expect(ahead.page!.gap?.reason).toBe('unknown')
+    // Its next is the head, where a reader can go on from.
+    expect(ahead.page!.next).toBe(emitter.stats().headId)
     const expired = await page(`${url}?topic=run:1&after=${first}`)
     expect(expired.page!.gap?.reason).toBe('expired')
     expect(expired.page!.events.map((e) => e.event)).toEqual([END_EVENT])

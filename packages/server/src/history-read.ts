@@ -125,6 +125,15 @@ export async function readHistoryPage(
     else {
       had = parsed.seq
       cursor = parsed.seq
+      // Ahead of this history: a gap, unless a store knows the id (this process lags behind it).
+      if (parsed.seq > window.head()) {
+        const known =
+          store !== undefined && (await store.read(epoch, parsed.seq, 1)).kind === 'events'
+        if (!known) {
+          gap = { reason: 'unknown', lastEventId: query.after.slice(0, MAX_ECHOED_ID) }
+          cursor = window.head()
+        }
+      }
     }
   }
   const all = ended.all(list, epoch)
