@@ -1,11 +1,9 @@
-import { fileURLToPath } from 'node:url'
 import { defineEvents } from '@tidings/schema'
 import { createEmitter, type Emitter } from '@tidings/server'
-import { build } from 'esbuild'
 import type { Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { launchChromium } from '../support/chromium.js'
+import { bundleForBrowser, launchChromium } from '../support/chromium.js'
 import { type Served, serveNode, TRANSPORTS } from './support.js'
 
 type TabState = {
@@ -37,17 +35,7 @@ describe.each(TRANSPORTS)(
     let n = 0
 
     beforeAll(async () => {
-      const result = await build({
-        entryPoints: [fileURLToPath(new URL('./fixtures/share-app.ts', import.meta.url))],
-        bundle: true,
-        format: 'iife',
-        platform: 'browser',
-        target: 'es2022',
-        conditions: ['@tidings/source'],
-        write: false,
-        logLevel: 'silent',
-      })
-      app = result.outputFiles[0]?.text ?? ''
+      app = await bundleForBrowser(new URL('./fixtures/share-app.ts', import.meta.url))
       emitter = createEmitter(events, { retryMs: 10 })
       served = await serveNode((req, res) => {
         if (req.url?.startsWith('/events')) void emitter.handle(req, res)

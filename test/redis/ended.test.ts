@@ -4,7 +4,7 @@ import { createEmitter, EmitError, type Emitter } from '@tidings/server'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { openStream, request, type Served, serveEmitter, until } from '../server/support.js'
+import { drain, openStream, request, type Served, serveEmitter, until } from '../server/support.js'
 import { startRedis, type TestRedis } from '../support/redis.js'
 
 const events = defineEvents({ token: z.object({ text: z.string() }) })
@@ -18,19 +18,6 @@ afterAll(async () => {
 })
 
 const names = (list: readonly ParsedEvent[]) => list.map((e) => e.event)
-
-/** Every event of a stream the server ends. */
-async function drain(stream: Awaited<ReturnType<typeof openStream>>): Promise<ParsedEvent[]> {
-  await stream.ended
-  const out: ParsedEvent[] = []
-  for (;;) {
-    try {
-      out.push(await stream.next())
-    } catch {
-      return out
-    }
-  }
-}
 
 describe('streams that end, on a shared Redis store', () => {
   const cleanup: (() => Promise<void>)[] = []

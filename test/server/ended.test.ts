@@ -6,7 +6,15 @@ import { EventSource } from 'eventsource'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { z } from 'zod'
-import { HANDLERS, openStream, request, type Served, serveEmitter, until } from './support.js'
+import {
+  drain,
+  HANDLERS,
+  openStream,
+  request,
+  type Served,
+  serveEmitter,
+  until,
+} from './support.js'
 
 const events = defineEvents({ token: z.object({ text: z.string() }) })
 type Events = typeof events
@@ -14,19 +22,6 @@ type Events = typeof events
 const names = (list: readonly ParsedEvent[]) => list.map((e) => e.event)
 const texts = (list: readonly ParsedEvent[]) =>
   list.filter((e) => e.event === 'token').map((e) => (JSON.parse(e.data) as { text: string }).text)
-
-/** Reads a stream until the server ends it; every event it received. */
-async function drain(stream: Awaited<ReturnType<typeof openStream>>): Promise<ParsedEvent[]> {
-  await stream.ended
-  const out: ParsedEvent[] = []
-  for (;;) {
-    try {
-      out.push(await stream.next())
-    } catch {
-      return out
-    }
-  }
-}
 
 describe('emitter.to(topic).end()', () => {
   let emitter: Emitter<Events> | undefined

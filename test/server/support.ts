@@ -158,6 +158,19 @@ export function openStream(url: string, headers: Record<string, string> = {}): P
   })
 }
 
+/** Reads a stream until the server ends it: every event it received. */
+export async function drain(stream: Stream): Promise<ParsedEvent[]> {
+  await stream.ended
+  const out: ParsedEvent[] = []
+  for (;;) {
+    try {
+      out.push(await stream.next())
+    } catch {
+      return out
+    }
+  }
+}
+
 /** A plain request returning status, headers and body text (for error answers). */
 export async function request(
   url: string,

@@ -57,3 +57,18 @@ export const createClientEvents = (report: (error: unknown) => void): ClientEven
     },
   }
 }
+
+/** The listener methods of a client, over its events: the same for every kind of client. */
+export const listenerMethods = (events: ClientEvents) => ({
+  on(name: string, handler: Handler): () => void {
+    events.on(name, handler)
+    return () => events.off(name, handler)
+  },
+  once(name: string, handler: Handler): () => void {
+    events.on(name, handler, true)
+    return () => events.off(name, handler)
+  },
+  off: events.off,
+  listenerCount: events.listenerCount,
+  removeAllListeners: events.removeAllListeners,
+})

@@ -8,7 +8,7 @@ import {
   REPLAY_PARAM,
   TOPIC_PARAM,
 } from '@tidings/schema'
-import { createClientEvents } from './client-events.js'
+import { createClientEvents, listenerMethods } from './client-events.js'
 import { createDelivery } from './delivery.js'
 import { createEnds } from './ends.js'
 import { createLifecycle, type Lifecycle } from './lifecycle.js'
@@ -194,17 +194,7 @@ export function assembleClient<TContract extends AnyContract>(
   })
 
   return {
-    on(name, handler) {
-      events.on(name, handler)
-      return () => events.off(name, handler)
-    },
-    once(name, handler) {
-      events.on(name, handler, true)
-      return () => events.off(name, handler)
-    },
-    off: events.off,
-    listenerCount: events.listenerCount,
-    removeAllListeners: events.removeAllListeners,
+    ...listenerMethods(events),
     get status() {
       return lifecycle.status
     },

@@ -1,6 +1,6 @@
 import type { AnyContract } from '@tidings/schema'
 import { type Client, rethrow } from './client.js'
-import { createClientEvents } from './client-events.js'
+import { createClientEvents, listenerMethods } from './client-events.js'
 import { createDelivery } from './delivery.js'
 import { createEnds } from './ends.js'
 import { type ClientError, ConnectionError, ResponseError } from './errors.js'
@@ -418,17 +418,7 @@ export function createSharedClient<TContract extends AnyContract>(
   }
 
   return {
-    on(eventName, handler) {
-      events.on(eventName, handler)
-      return () => events.off(eventName, handler)
-    },
-    once(eventName, handler) {
-      events.on(eventName, handler, true)
-      return () => events.off(eventName, handler)
-    },
-    off: events.off,
-    listenerCount: events.listenerCount,
-    removeAllListeners: events.removeAllListeners,
+    ...listenerMethods(events),
     get status() {
       return status
     },
