@@ -116,6 +116,24 @@ function definitions(prefix: string): Definition[] {
       'Streams that started with a replay (a resume or ?replay=N).',
       (s) => s.replays,
     ),
+    scalar(
+      'ended_replies_total',
+      'counter',
+      'Requests for topics that had all ended, answered 204 (the client had everything).',
+      (s) => s.endedReplies,
+    ),
+    scalar(
+      'ended_topics',
+      'gauge',
+      'Ended topics the emitter remembers now (bounded by the ended option).',
+      (s) => s.endedTopics,
+    ),
+    scalar(
+      'history_reads_total',
+      'counter',
+      'History pages answered as JSON (GET with Accept: application/json).',
+      (s) => s.historyReads,
+    ),
     labelled(
       'gaps_total',
       'Gap events sent, by reason: the client was told it may have missed events.',

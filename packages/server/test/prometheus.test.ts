@@ -87,12 +87,15 @@ describe('registerEmitterMetrics', () => {
     expect(stats.mock.calls.length).toBe(afterRegistration + 2)
   })
 
-  it('maps every field: transports, replays, gaps, rejections and the latency histogram', async () => {
+  it('maps every field: transports, replays, ends, history reads, gaps, rejections and the latency histogram', async () => {
     const registry = new Registry()
     const extended = {
       ...base,
       connectionsByTransport: { sse: 2, websocket: 1 },
       replays: 4,
+      endedReplies: 3,
+      endedTopics: 5,
+      historyReads: 6,
       gaps: { malformed: 0, 'other-epoch': 1, expired: 2, unknown: 0, reset: 0 },
       rejections: { unauthorized: 1, invalid_topic: 1 },
       emitToWrite: { bucketsMs: [1, 5, 25], counts: [10, 5, 1, 2], sumMs: 52.5, count: 18 },
@@ -109,6 +112,9 @@ describe('registerEmitterMetrics', () => {
       'tidings_slow_consumers_total{app="shop"} 1',
       'tidings_requests_rejected_total{app="shop"} 2',
       'tidings_replays_total{app="shop"} 4',
+      'tidings_ended_replies_total{app="shop"} 3',
+      'tidings_ended_topics{app="shop"} 5',
+      'tidings_history_reads_total{app="shop"} 6',
       'tidings_gaps_total{reason="malformed",app="shop"} 0',
       'tidings_gaps_total{reason="other-epoch",app="shop"} 1',
       'tidings_gaps_total{reason="expired",app="shop"} 2',
