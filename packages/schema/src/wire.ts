@@ -119,13 +119,14 @@ export interface HistoryPage {
   /** Events of the requested topics after the requested id, oldest first. */
   readonly events: readonly HistoryEntry[]
   /**
-   * The id to pass as `after` for the next page: the last event's id, or the
-   * requested id when the page is empty.
+   * The id to pass as `after` for the next page: the position this page read
+   * to (a full page's last event; on the last page, the head the read reached;
+   * after a gap, a valid id of the current history, never the bad one).
    */
   readonly next: string
   /** True when this page reaches the newest event the server has. */
   readonly last: boolean
-  /** True when every requested topic has ended and this page holds its end. */
+  /** True when every requested topic has ended and nothing of theirs follows this page. */
   readonly ended: boolean
   /** Set when the history no longer reaches back to `after`, as on the stream. */
   readonly gap: GapInfo | null
