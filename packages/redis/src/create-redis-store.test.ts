@@ -84,6 +84,38 @@ describe('createRedisStore', () => {
     expect(ra.errors).toEqual([])
   })
 
+  it('appends the events of one turn in one script call, in order, with consecutive seqs', async () => {
+    // Counts the script calls this store's own client makes (Redis's counters are server-wide).
+    const client = quiet(new Redis(redis.port, '127.0.0.1'))
+    let scripts = 0
+    const counted = new Proxy(client, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target)
+        if (key !== 'call') return typeof value === 'function' ? value.bind(target) : value
+        return (...args: Parameters<Redis['call']>) => {
+          if (args[0] === 'EVALSHA' || args[0] === 'EVAL') scripts++
+          return target.call(...args)
+        }
+      },
+    })
+    const store = createRedisStore({ redis: counted, prefix: `t${++prefix}`, blockMs: 200 })
+    opened.push({ store, client })
+    const r = recorder()
+    const start = await store.open(r.feed)
+    // Redis learns the script on the first call (EVALSHA, then EVAL): count after it.
+    const warm = await store.append(event(-1))
+    expect(warm.seq).toBe(start.seq + 1)
+    const before = scripts
+    // 300 in one turn: two calls (at most 256 events each), not 300.
+    const ids = await Promise.all(Array.from({ length: 300 }, (_, n) => store.append(event(n))))
+    expect(scripts - before).toBe(2)
+    expect(ids.map((id) => id.seq)).toEqual(Array.from({ length: 300 }, (_, n) => warm.seq + 1 + n))
+    await until(() => r.events.length === 301, 'the feed')
+    expect(r.events.map((e) => e.data)).toEqual(
+      Array.from({ length: 301 }, (_, n) => `{"n":${n - 1}}`),
+    )
+  })
+
   it('starts an epoch at a time-derived seq, so a new history is always above an old cursor', async () => {
     const { store } = open()
     const start = await store.open(recorder().feed)

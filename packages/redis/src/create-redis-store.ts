@@ -77,14 +77,25 @@ const whole = (
 
 const toNumber = (value: unknown): number => Number(typeof value === 'string' ? value : NaN)
 
+/** An append waiting for its turn's script call. */
+interface Pending {
+  readonly args: readonly string[]
+  readonly resolve: (position: EventPosition) => void
+  readonly reject: (error: unknown) => void
+}
+
+/** The most events one script call appends: bounds how long Redis runs it. */
+const MAX_BATCH = 256
+
 /**
  * An event store on Redis Streams, for `createEmitter(contract, { store })`:
  * every process that uses the same Redis (and prefix) shares one ordered
  * history, so an event emitted on any of them reaches the subscribers of all of
  * them, and a client resumes on whichever one it reconnects to.
  *
- * One stream holds the events; a Lua script appends each atomically with the
- * next seq of a counter, under the current epoch (stored in Redis: a flushed or
+ * One stream holds the events; a Lua script appends them atomically with the
+ * next seqs of a counter (the appends of one event-loop turn in one call, in
+ * order), under the current epoch (stored in Redis: a flushed or
  * replaced Redis gets a new one, and clients get a gap instead of a wrong
  * resume). Each process runs one blocking `XREAD` on its own connection, whatever
  * its number of clients, and keeps recent events in its memory window, so a
@@ -153,6 +164,32 @@ export function createRedisStore(options: RedisStoreOptions): EventStore {
       'the head',
     )
 
+  // The appends of one event-loop turn go to Redis as one script call, in order.
+  let batch: Pending[] = []
+  const flush = (): void => {
+    if (batch.length === 0) return
+    const sent = batch
+    batch = []
+    withTimeout(
+      redis,
+      runScript(redis, append, scriptKeys, [
+        createEpoch(),
+        maxEvents,
+        ...sent.flatMap((p) => p.args),
+      ]),
+      timeoutMs,
+      'an append',
+    )
+      .then((reply) => {
+        const first = position(reply, 'an append')
+        for (const [i, pending] of sent.entries())
+          pending.resolve({ epoch: first.epoch, seq: first.seq + i })
+      })
+      .catch((error: unknown) => {
+        for (const pending of sent) pending.reject(error)
+      })
+  }
+
   return {
     async open(feed: EventFeed): Promise<EventPosition> {
       if (reader)
@@ -168,23 +205,23 @@ export function createRedisStore(options: RedisStoreOptions): EventStore {
       return reader.start()
     },
 
-    async append(event: NewEvent): Promise<EventPosition> {
+    append(event: NewEvent): Promise<EventPosition> {
       // While ioredis reconnects it would queue the command: fail now instead,
       // so the caller hears of it at once. (Before the first connection,
       // commands wait for it, within the timeout.)
       if (redis.status === 'reconnecting' || redis.status === 'end' || redis.status === 'close') {
-        throw new StoreError(
-          'unavailable',
-          `Redis is not reachable (${redis.status}): the event was not stored or sent.`,
+        return Promise.reject(
+          new StoreError(
+            'unavailable',
+            `Redis is not reachable (${redis.status}): the event was not stored or sent.`,
+          ),
         )
       }
-      const reply = await withTimeout(
-        redis,
-        runScript(redis, append, scriptKeys, [createEpoch(), maxEvents, ...entryArgs(event)]),
-        timeoutMs,
-        'an append',
-      )
-      return position(reply, 'an append')
+      return new Promise((resolve, reject) => {
+        if (batch.length === 0) queueMicrotask(flush)
+        batch.push({ args: entryArgs(event), resolve, reject })
+        if (batch.length >= MAX_BATCH) flush()
+      })
     },
 
     async read(epoch: string, afterSeq: number, limit: number): Promise<StoreReadResult> {

@@ -27,16 +27,27 @@ if (not epoch) or redis.call('EXISTS', KEYS[2]) == 0 then
 end
 `
 
-/** Appends one event: ARGV = proposed epoch, max length, name, data, topics, time. Returns `{epoch, seq}`. */
+/**
+ * Appends a batch of events, in order: ARGV = proposed epoch, max length, then
+ * four per event (name, data, topics, time). Their seqs are consecutive;
+ * returns `{epoch, first seq}`. One script call for the events an event-loop
+ * turn emitted: the per-call cost (a round trip's parsing on both sides, the
+ * script's start) is what limits appends, not the entries.
+ */
 export const APPEND = `${ENSURE_EPOCH}
-local seq = string.format('%.0f', redis.call('INCR', KEYS[2]))
-local id = seq .. '-0'
-if ARGV[5] == '' then
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], id, 'e', epoch, 'n', ARGV[3], 'd', ARGV[4], 'a', ARGV[6])
-else
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], id, 'e', epoch, 'n', ARGV[3], 'd', ARGV[4], 't', ARGV[5], 'a', ARGV[6])
+local count = (#ARGV - 2) / 4
+local last = redis.call('INCRBY', KEYS[2], count)
+local first = last - count + 1
+for i = 0, count - 1 do
+  local at = 3 + i * 4
+  local id = string.format('%.0f', first + i) .. '-0'
+  if ARGV[at + 2] == '' then
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], id, 'e', epoch, 'n', ARGV[at], 'd', ARGV[at + 1], 'a', ARGV[at + 3])
+  else
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], id, 'e', epoch, 'n', ARGV[at], 'd', ARGV[at + 1], 't', ARGV[at + 2], 'a', ARGV[at + 3])
+  end
 end
-return {epoch, seq}
+return {epoch, string.format('%.0f', first)}
 `
 
 /** The current epoch and head, creating the epoch if there is none: ARGV = proposed epoch. */
