@@ -111,13 +111,9 @@ export class Hub {
     if (pending.length === 0) return
     this.#pending = []
     const ends = this.#ends
-    if (ends.length > 0) {
-      this.#ends = []
-      this.#send(pending)
-      this.#finish(ends)
-      return
-    }
+    if (ends.length > 0) this.#ends = []
     this.#send(pending)
+    if (ends.length > 0) this.#finish(ends)
   }
 
   #send(pending: readonly HistoryEntry[]): void {
