@@ -66,8 +66,16 @@ export const status =
 export interface Seen {
   readonly url: URL
   readonly headers: Headers
+  /** The signal the client gave `fetch`: aborted when the client drops the request. */
   readonly signal: AbortSignal
 }
+
+/**
+ * Tags each `fetch` call so the handler finds the caller's own signal. The signal
+ * of msw's copy of the request follows the caller's through a weak reference in
+ * undici: once collected, it never aborts, and a test waiting for it times out.
+ */
+const ATTEMPT_HEADER = 'x-fake-attempt'
 
 /**
  * An msw server for URL_. `serve(...responders)` queues one responder per
@@ -76,10 +84,15 @@ export interface Seen {
 export function createFakeServer() {
   const server = setupServer()
   const seen: Seen[] = []
+  const signals: AbortSignal[] = []
   let queue: Responder[] = []
   server.use()
   const handler = http.get(URL_, ({ request }) => {
-    seen.push({ url: new URL(request.url), headers: request.headers, signal: request.signal })
+    const headers = new Headers(request.headers)
+    headers.delete(ATTEMPT_HEADER)
+    const attempt = request.headers.get(ATTEMPT_HEADER)
+    const signal = attempt === null ? request.signal : signals[Number(attempt)]!
+    seen.push({ url: new URL(request.url), headers, signal })
     const next = queue.shift() ?? stream(sse())
     return next(request)
   })
@@ -89,6 +102,14 @@ export function createFakeServer() {
     listen() {
       server.listen({ onUnhandledRequest: 'error' })
       server.use(handler)
+      // msw's fetch, which `server.close()` puts back as it found it.
+      const mocked = globalThis.fetch
+      globalThis.fetch = (input, init) => {
+        if (input instanceof Request || !init?.signal) return mocked(input, init)
+        const headers = new Headers(init.headers)
+        headers.set(ATTEMPT_HEADER, String(signals.push(init.signal) - 1))
+        return mocked(input, { ...init, headers })
+      }
     },
     reset() {
       seen.length = 0
