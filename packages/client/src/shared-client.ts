@@ -331,8 +331,15 @@ export function createSharedClient<TContract extends AnyContract>(
             lead()
           }),
       )
-      // Aborted by close() or a step down: nothing to do.
-      .catch(() => {})
+      // Aborted by close() or a step down: nothing to do. Stolen while this tab led
+      // (another tab found it silent): the lock is the other tab's, and so is the
+      // stream; stepping down at once, rather than on hearing the new term, keeps two
+      // tabs that stole in turn from both holding a connection.
+      .catch(() => {
+        if (lockRequest !== request || !release) return
+        stepDown()
+        if (!closed) requestLock()
+      })
   }
 
   // Stops leading (the stream closes, the lock goes to the next tab in line).
