@@ -76,8 +76,21 @@ describe.each(TRANSPORTS)(
     const state = (page: Page): Promise<TabState> => page.evaluate(() => tidings)
     const received = async (page: Page): Promise<number[]> =>
       (await state(page)).received.map((r) => r.n)
-    const waitFor = (page: Page, count: number) =>
-      page.waitForFunction((k) => tidings.received.length >= k, count, WAIT)
+    /** Waits until `page` received `count` events; on a timeout, shows what every tab holds. */
+    const waitFor = async (page: Page, count: number): Promise<void> => {
+      try {
+        await page.waitForFunction((k) => tidings.received.length >= k, count, WAIT)
+      } catch (error) {
+        const tabs = await Promise.all(
+          pages.map((tab) =>
+            tab.isClosed()
+              ? 'closed'
+              : tab.evaluate(() => ({ ...tidings, received: tidings.received.length })),
+          ),
+        )
+        throw new Error(`${count} events not received: ${JSON.stringify(tabs)}`, { cause: error })
+      }
+    }
     /** Emits one `tick` to `to` (a topic, several joined by `+`, or `*` for everyone). */
     const emit = (to: string): number => {
       const tick = { n: ++n, to }
@@ -154,12 +167,7 @@ describe.each(TRANSPORTS)(
       for (const s of after) expect(s.statuses.at(-1)).toBe('open')
     })
 
-    // Known defect, not fixed: under load a hand-over on `freeze` sometimes leaves a tab without
-    // the events after it for this test's 30 s (2 failures in 4 full suite runs, one transport
-    // each time). Retried so that CI does not hinge on it; reported as open in issue 15.
-    it('the leader tab gets `freeze`: it hands over at once, and rejoins on `resume`', {
-      retry: 2,
-    }, async () => {
+    it('the leader tab gets `freeze`: it hands over at once, and rejoins on `resume`', async () => {
       // Chrome sends `freeze` to a background tab before it stops running it.
       // Headless Chromium freezes no visible page (and its pages are all visible),
       // so the events are dispatched: what is tested is the hand-over they cause.

@@ -194,6 +194,26 @@ describe('shareTabs', { timeout: 30_000 }, () => {
       b.client.close()
     })
 
+    it('a tab that joined after the last event is owed the events from there when the leader leaves before reading them', async () => {
+      name++
+      vi.stubGlobal('navigator', { locks: fakeLocks() })
+      const first = sse(HELLO, 'id:ep-0\n\n')
+      const second = sse(HELLO)
+      fake.serve(stream(first), stream(second))
+      const a = tab(['a'])
+      await until(() => a.client.status.state === 'open', 'A open')
+      // B joins when the stream is at ep-0 and no event has come since.
+      const b = tab(['a'])
+      await until(() => b.client.status.state === 'open', 'B open')
+      // ep-1 is emitted, but A leaves (closes, freezes) before reading it.
+      a.client.close()
+      await until(() => fake.seen.length === 2, 'the new leader connection')
+      expect(query(1)).toEqual({ topics: ['a'], lastEventId: 'ep-0', eventTopics: '1' })
+      second.push(ev('ep-1', 'server-time', { time: 1 }, 'a'))
+      await until(() => b.got.length === 1, 'the event A did not read')
+      expect(b.got).toEqual(['time 1 ep-1'])
+    })
+
     it('goes back for a tab that is behind; a gap there reaches that tab only, and the stream goes on', async () => {
       name++
       vi.stubGlobal('navigator', { locks: fakeLocks() })

@@ -122,6 +122,11 @@ export function createSharedClient<TContract extends AnyContract>(
   let closed = false
   // The last id of the shared stream this tab processed, whatever its topics.
   let position = options.lastEventId
+  // A tab that joins without a position is owed every event from where the stream
+  // is when it joins: it borrows the position the other tabs answer its join with
+  // until an event gives it its own, so that a new leader does not resume from
+  // "now" for it. The earliest answer: at worst an event is read again and dropped.
+  let borrowed = position === undefined
   let term = 0
   let lastError: ClientError | undefined
   // The other tabs, by id: their topics, and their position when they told it.
@@ -194,7 +199,10 @@ export function createSharedClient<TContract extends AnyContract>(
   const receive = (message: Extract<ShareMessage, { t: 'event' }>): void => {
     // A gap for the tabs the stream went back for; this one was not behind.
     if (message.before !== undefined && !isBefore(position, message.before)) return
-    if (message.id !== undefined) position = message.id
+    if (message.id !== undefined) {
+      position = message.id
+      borrowed = false
+    }
     // A bookmark moves the position only; other topics' events are not this tab's.
     if (!message.event) return
     if (message.topics && !message.topics.some((topic) => mine.has(topic))) return
@@ -230,6 +238,9 @@ export function createSharedClient<TContract extends AnyContract>(
         break
       case 'here':
         peers.set(message.from, { topics: message.topics, position: message.position })
+        if (borrowed && (position === undefined || isBefore(message.position, position))) {
+          position = message.position
+        }
         rollCall?.(message.from, message.position)
         leader?.topics(union())
         break
