@@ -96,7 +96,8 @@ export class StreamStart {
         this.gap('reset')
         return
       }
-      if (this.#fetched.length > 0) {
+      // A read may hold none of the stream's topics: its cursor moves on all the same.
+      if (this.#fetchedLast > this.cursor) {
         const entries = this.#fetched
         this.#fetched = []
         this.cursor = this.#fetchedLast
