@@ -1,6 +1,6 @@
 import { createRedisStore } from '@tidings/redis'
 import { defineEvents, END_EVENT, type HistoryPage, type ParsedEvent } from '@tidings/schema'
-import { createEmitter, EmitError, type Emitter } from '@tidings/server'
+import { createEmitter, EmitError, type Emitter, type EventStore } from '@tidings/server'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -30,11 +30,12 @@ describe('streams that end, on a shared Redis store', () => {
   async function node(
     prefix: string,
     window = 1000,
+    wrap: (store: EventStore) => EventStore = (store) => store,
   ): Promise<{ emitter: Emitter<typeof events, undefined, Promise<string>>; served: Served }> {
     const client = new Redis(redis.port, '127.0.0.1', { retryStrategy: () => 50 })
     client.on('error', () => {})
     const emitter = createEmitter(events, {
-      store: createRedisStore({ redis: client, prefix: `ended${prefix}`, blockMs: 200 }),
+      store: wrap(createRedisStore({ redis: client, prefix: `ended${prefix}`, blockMs: 200 })),
       history: { maxEvents: window },
       heartbeatMs: 60_000,
     })
@@ -93,6 +94,37 @@ describe('streams that end, on a shared Redis store', () => {
     )
     expect(got.at(-1)!.event).toBe(END_EVENT)
     expect(c.emitter.stats().endedTopics).toBe(1)
+  })
+
+  it('a late resume on Redis reads up to the end of its topics, not on through the rest of the stream', async () => {
+    const prefix = `p${++prefixes}`
+    const a = await node(prefix)
+    const ids: string[] = []
+    for (let i = 0; i < 20; i++)
+      ids.push(await a.emitter.to('run:1').emit('token', { text: `${i}` }))
+    await a.emitter.to('run:1').end()
+    await Promise.all(
+      Array.from({ length: 500 }, (_, i) => a.emitter.to('run:2').emit('token', { text: `${i}` })),
+    )
+    let read = 0
+    const c = await node(prefix, 10, (store) => ({
+      ...store,
+      read: async (epoch, afterSeq, limit) => {
+        const result = await store.read(epoch, afterSeq, limit)
+        if (result.kind === 'events') read += result.events.length
+        return result
+      },
+    }))
+    const got = await drain(
+      await openStream(`${c.served.url}/events?topic=run:1`, { 'Last-Event-ID': ids[3]! }),
+    )
+    expect(got.filter((e) => e.event === 'token').map((e) => JSON.parse(e.data).text)).toEqual(
+      Array.from({ length: 16 }, (_, i) => `${i + 4}`),
+    )
+    expect(got.at(-1)!.event).toBe(END_EVENT)
+    // One store read (64 events) reaches the end; without the bound the stream
+    // read on through the 500 events of run:2.
+    expect(read).toBeLessThan(200)
   })
 
   it('resumes racing an end on another process each get every event and the end exactly once', async () => {
