@@ -127,6 +127,37 @@ describe('streams that end, on a shared Redis store', () => {
     expect(read).toBeLessThan(200)
   })
 
+  it('an end a resume read from Redis ahead of the feed still reaches the live streams', async () => {
+    const prefix = `p${++prefixes}`
+    const a = await node(prefix)
+    // b's feed is held back, as when its reader lags behind Redis.
+    let held: (() => void)[] | undefined
+    const b = await node(prefix, 1000, (store) => ({
+      ...store,
+      open: (feed) =>
+        store.open({
+          ...feed,
+          events: (epoch, batch) => {
+            if (held) held.push(() => feed.events(epoch, batch))
+            else feed.events(epoch, batch)
+          },
+        }),
+    }))
+    const live = await openStream(`${b.served.url}/events?topic=run:1`)
+    await until(() => b.emitter.stats().connections === 1)
+    held = []
+    const tokenId = await a.emitter.to('run:1').emit('token', { text: '0' })
+    await a.emitter.to('run:1').end()
+    // A client that got the token from a resumes on b: it reads the end from Redis.
+    const resumed = await drain(
+      await openStream(`${b.served.url}/events?topic=run:1`, { 'Last-Event-ID': tokenId }),
+    )
+    expect(names(resumed)).toEqual([END_EVENT])
+    for (const deliver of held.splice(0)) deliver()
+    held = undefined
+    expect(names(await drain(live))).toEqual(['token', END_EVENT])
+  })
+
   it('resumes racing an end on another process each get every event and the end exactly once', async () => {
     const prefix = `p${++prefixes}`
     const a = await node(prefix)

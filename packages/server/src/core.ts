@@ -204,13 +204,19 @@ export class Core implements StartHost {
       window.insert(entry)
       const end = readEnd(event.event, event.data, event.topics)
       if (end === undefined) hub.publish(entry)
-      else if (this.ended.get(end.topic) === undefined) {
-        // Every process learns of the end from the feed, the one that ended it too.
-        this.ended.add(entry, epoch, end)
-        hub.publishEnd(entry, end.topic)
+      else {
+        // Every process learns of the end from the feed, the one that ended it
+        // too; a stream that read ahead of the feed may have told it already,
+        // and the live streams still need it.
+        const known = this.ended.get(end.topic)
+        if (known === undefined) this.ended.add(entry, epoch, end)
+        if (known === undefined || (known.epoch === epoch && known.seq === event.seq)) {
+          hub.publishEnd(entry, end.topic)
+        }
       }
-      // A second end of a topic (two processes ended it at once) is kept in the
-      // history for its seq, but not sent: the first one counts.
+      // A second end of a topic (two processes ended it at once, on a store that
+      // does not refuse it) is kept in the history for its seq, but not sent:
+      // the first one counts.
     }
     for (const start of this.#waiting) {
       if (start.cursor <= window.head()) {
