@@ -155,7 +155,8 @@ export function createRedisStore(options: RedisStoreOptions): EventStore {
   const append = script(APPEND)
   const head = script(HEAD)
   let reader: StreamReader | undefined
-  // How long end markers live: the emitter's `ended.maxAgeMs`, told by `open`.
+  // How long end markers live: the emitter's `ended.maxAgeMs`, told by `open`
+  // (its default until then, for a store used without an emitter).
   let endedMs = 86_400_000
 
   const position = (reply: unknown, what: string): EventPosition => {
@@ -218,8 +219,9 @@ export function createRedisStore(options: RedisStoreOptions): EventStore {
     async open(feed: EventFeed): Promise<EventPosition> {
       if (reader)
         throw new StoreError('failed', 'This Redis store is already open: create one per emitter.')
-      if (Number.isFinite(feed.endedMaxAgeMs) && feed.endedMaxAgeMs > 0) {
-        endedMs = Math.ceil(feed.endedMaxAgeMs)
+      const { endedMaxAgeMs } = feed
+      if (endedMaxAgeMs !== undefined && Number.isFinite(endedMaxAgeMs) && endedMaxAgeMs > 0) {
+        endedMs = Math.ceil(endedMaxAgeMs)
       }
       reader = new StreamReader({
         client: redis.duplicate(),

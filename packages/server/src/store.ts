@@ -95,6 +95,8 @@ export interface EventFeed {
   /**
    * How long the emitter remembers that a topic ended (`ended.maxAgeMs`): a
    * store that keeps end markers for {@link EventStore.ends} keeps them as long.
+   * Always set by `createEmitter`; optional so that a feed built elsewhere (a
+   * store's own tests) need not name it.
    */
-  readonly endedMaxAgeMs: number
+  readonly endedMaxAgeMs?: number | undefined
 }
