@@ -191,6 +191,29 @@ describe('createRedisStore', () => {
     expect(ttl).toBeLessThanOrEqual(60_000)
   })
 
+  it('checks the ends of thousands of topics in one turn, and of one event to thousands', async () => {
+    const { store } = open()
+    const r = recorder()
+    await store.open(r.feed)
+    const ended = await store.append(end('t:7', 'complete'))
+    // 300 events to 500 topics each in one turn: more keys than one call's
+    // arguments can hold; then one event to more keys than a Lua unpack takes.
+    const wide = Array.from({ length: 300 }, (_, n) =>
+      Array.from({ length: 500 }, (_, k) => `t:${n * 500 + k}`),
+    )
+    const many = Array.from({ length: 9000 }, (_, k) => `u:${k}`)
+    const results = await Promise.allSettled([
+      ...wide.map((topics, n) => store.append(event(n, topics))),
+      store.append(event(-1, many)),
+    ])
+    expect(results[0]).toMatchObject({ status: 'rejected', reason: { code: 'topic_ended' } })
+    const seqs = results.flatMap((result) =>
+      result.status === 'fulfilled' ? [result.value.seq] : [],
+    )
+    expect(seqs).toEqual(Array.from({ length: 300 }, (_, n) => ended.seq + 1 + n))
+    await until(() => r.events.length === 301, 'the feed')
+  })
+
   it("forgets an end after the emitter's ended.maxAgeMs: the topic takes events again", async () => {
     const { store, name } = open()
     await store.open(recorder(50).feed)

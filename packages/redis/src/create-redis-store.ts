@@ -99,6 +99,13 @@ const refusal = (topics: readonly string[] | undefined): EmitError =>
 const MAX_BATCH = 256
 
 /**
+ * The most topics (so end markers, each a key of the call) one script call
+ * carries, short of one event that names more: keeps a call's key list far
+ * below what a JavaScript call's arguments and a Lua `unpack` can hold.
+ */
+const MAX_BATCH_TOPICS = 4096
+
+/**
  * An event store on Redis Streams, for `createEmitter(contract, { store })`:
  * every process that uses the same Redis (and prefix) shares one ordered
  * history, so an event emitted on any of them reaches the subscribers of all of
@@ -181,10 +188,12 @@ export function createRedisStore(options: RedisStoreOptions): EventStore {
 
   // The appends of one event-loop turn go to Redis as one script call, in order.
   let batch: Pending[] = []
+  let batchTopics = 0
   const flush = (): void => {
     if (batch.length === 0) return
     const sent = batch
     batch = []
+    batchTopics = 0
     // The end markers of the batch's topics: declared as keys (Redis Cluster
     // requires it of a script), so the script checks and writes them in its step.
     const markers = new Set<string>()
@@ -249,7 +258,8 @@ export function createRedisStore(options: RedisStoreOptions): EventStore {
       return new Promise((resolve, reject) => {
         if (batch.length === 0) queueMicrotask(flush)
         batch.push({ args: entryArgs(event), topics: event.topics, resolve, reject })
-        if (batch.length >= MAX_BATCH) flush()
+        batchTopics += event.topics?.length ?? 0
+        if (batch.length >= MAX_BATCH || batchTopics >= MAX_BATCH_TOPICS) flush()
       })
     },
 

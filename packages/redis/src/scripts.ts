@@ -54,11 +54,12 @@ local skip = #ARGV[4] + 1
 local current = epoch .. ' '
 local markers = {}
 local ended = {}
-if #KEYS >= 4 then
-  local values = redis.call('MGET', unpack(KEYS, 4))
-  for i = 4, #KEYS do
+for from = 4, #KEYS, 1000 do
+  local to = math.min(from + 999, #KEYS)
+  local values = redis.call('MGET', unpack(KEYS, from, to))
+  for i = from, to do
     local topic = string.sub(KEYS[i], skip)
-    local marker = values[i - 3]
+    local marker = values[i - from + 1]
     markers[topic] = KEYS[i]
     ended[topic] = marker ~= false and string.sub(marker, 1, #current) == current
   end
