@@ -20,24 +20,18 @@ import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { startRedis } from '../../test/support/redis.js'
+import { envInt, envList } from '../support/env.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const quick = process.env.RUNS_QUICK === '1'
-const envInt = (name: string, fallback: number): number => {
-  const value = process.env[name]
-  if (value === undefined || value === '') return fallback
-  const parsed = Number(value)
-  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`${name} must be an integer >= 1`)
-  return parsed
-}
 const config = {
-  runs: envInt('RUNS_RUNS', quick ? 50 : 500),
-  seconds: envInt('RUNS_SECONDS', quick ? 5 : 30),
-  rate: envInt('RUNS_RATE', 50),
-  late: envInt('RUNS_LATE', 100),
+  runs: envInt('RUNS_RUNS', quick ? 50 : 500, 1),
+  seconds: envInt('RUNS_SECONDS', quick ? 5 : 30, 1),
+  rate: envInt('RUNS_RATE', 50, 1),
+  late: envInt('RUNS_LATE', 100, 1),
 }
 const ALL = ['tidings-memory', 'tidings-redis', 'resumable-stream'] as const
-const only = (process.env.RUNS_ONLY ?? ALL.join(',')).split(',').map((s) => s.trim())
+const only = envList('RUNS_ONLY', ALL)
 const contenders = ALL.filter((name) => only.includes(name))
 
 function node(script: string, args: string[]): ChildProcess {

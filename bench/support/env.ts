@@ -1,9 +1,14 @@
-/** A benchmark knob: an integer >= 0 from the environment, or `fallback` when unset or empty. */
-export function envInt(name: string, fallback: number): number {
+/**
+ * A benchmark knob: an integer >= `min` from the environment, or `fallback` when
+ * unset or empty. `min` is 1 where zero would divide by zero or measure nothing.
+ */
+export function envInt(name: string, fallback: number, min = 0): number {
   const value = process.env[name]
   if (value === undefined || value === '') return fallback
   const parsed = Number(value)
-  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be an integer >= 0`)
+  if (!Number.isInteger(parsed) || parsed < min) {
+    throw new Error(`${name} must be an integer >= ${min}`)
+  }
   return parsed
 }
 

@@ -96,6 +96,28 @@ describe('emitters sharing a Redis store', () => {
     resumed.close()
   })
 
+  it('resumes on a topic across a stretch of Redis that holds none of its events', async () => {
+    const prefix = `p${++prefixes}`
+    const a = await node(prefix, { window: 10 })
+    const from = await a.emitter.to('room:1').emit('tick', { n: 0 })
+    // More than the largest store read (1000 events) of other topics: a read
+    // that matched nothing once left the cursor where it was, and read again.
+    for (let i = 0; i < 11; i++) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, n) => a.emitter.to('room:2').emit('tick', { n })),
+      )
+    }
+    const b = await node(prefix, { window: 10 })
+    const resumed = await openStream(`${b.served.url}/events?topic=room:1`, {
+      'Last-Event-ID': from,
+    })
+    const next = await a.emitter.to('room:1').emit('tick', { n: 1 })
+    const [got] = await resumed.take(1)
+    expect(got?.id).toBe(next)
+    expect(ns([got!])).toEqual([1])
+    resumed.close()
+  })
+
   it('gives a gap, never a wrong resume, for an id Redis trimmed, an id of another epoch, or a garbage id', async () => {
     const prefix = `p${++prefixes}`
     const client = new Redis(redis.port, '127.0.0.1')

@@ -1,6 +1,12 @@
 import { createRedisStore } from '@tidings/redis'
 import { defineEvents, END_EVENT, type HistoryPage, type ParsedEvent } from '@tidings/schema'
-import { createEmitter, EmitError, type Emitter } from '@tidings/server'
+import {
+  createEmitter,
+  EmitError,
+  type Emitter,
+  type EventStore,
+  StoreError,
+} from '@tidings/server'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -30,11 +36,12 @@ describe('streams that end, on a shared Redis store', () => {
   async function node(
     prefix: string,
     window = 1000,
+    wrap: (store: EventStore) => EventStore = (store) => store,
   ): Promise<{ emitter: Emitter<typeof events, undefined, Promise<string>>; served: Served }> {
     const client = new Redis(redis.port, '127.0.0.1', { retryStrategy: () => 50 })
     client.on('error', () => {})
     const emitter = createEmitter(events, {
-      store: createRedisStore({ redis: client, prefix: `ended${prefix}`, blockMs: 200 }),
+      store: wrap(createRedisStore({ redis: client, prefix: `ended${prefix}`, blockMs: 200 })),
       history: { maxEvents: window },
       heartbeatMs: 60_000,
     })
@@ -93,6 +100,195 @@ describe('streams that end, on a shared Redis store', () => {
     )
     expect(got.at(-1)!.event).toBe(END_EVENT)
     expect(c.emitter.stats().endedTopics).toBe(1)
+  })
+
+  /** The entries of the shared stream as [event name, topics]. */
+  async function stored(prefix: string): Promise<[string, string][]> {
+    const client = new Redis(redis.port, '127.0.0.1')
+    try {
+      const entries = (await client.xrange(`{ended${prefix}}:stream`, '-', '+')) as [
+        string,
+        string[],
+      ][]
+      return entries.map(([, fields]) => [
+        fields[fields.indexOf('n') + 1]!,
+        fields.includes('t') ? fields[fields.indexOf('t') + 1]! : '',
+      ])
+    } finally {
+      client.disconnect()
+    }
+  }
+
+  it('a process started after the end knows it from Redis: fresh streams, emits, reconnects and history reads', async () => {
+    const prefix = `p${++prefixes}`
+    const a = await node(prefix)
+    const onA = await openStream(`${a.served.url}/events?topic=run:1`)
+    await until(() => a.emitter.stats().connections === 1)
+    for (let i = 0; i < 5; i++) await a.emitter.to('run:1').emit('token', { text: `${i}` })
+    await a.emitter.to('run:1').end('cancelled')
+    const endId = (await drain(onA)).at(-1)!.id!
+    // Each of these processes opened after the end: its feed never carried it.
+    const [c, d, e, f] = [
+      await node(prefix),
+      await node(prefix),
+      await node(prefix),
+      await node(prefix),
+    ]
+    // A fresh client with replay gets the end and is closed (the tokens are in
+    // Redis, past c's window, which a fresh replay does not read).
+    const got = await drain(await openStream(`${c.served.url}/events?topic=run:1&replay=10`))
+    expect(names(got)).toEqual([END_EVENT])
+    expect(got[0]!.id).toBe(endId)
+    expect(JSON.parse(got[0]!.data)).toEqual({ topic: 'run:1', reason: 'cancelled' })
+    // A reconnect that has the end: 204, as on the process that ended it.
+    const reconnect = await request(`${d.served.url}/events?topic=run:1`, {
+      headers: { 'Last-Event-ID': endId },
+    })
+    expect(reconnect.status).toBe(204)
+    // An emit: refused by Redis, then at once, as on the process that ended it.
+    const emitted = e.emitter.to('run:1').emit('token', { text: 'late' })
+    await expect(emitted).rejects.toBeInstanceOf(EmitError)
+    await expect(emitted).rejects.toMatchObject({ code: 'topic_ended' })
+    expect(() => e.emitter.to('run:1').emit('token', { text: 'late' })).toThrow(EmitError)
+    // Ending it again is a no-op.
+    await f.emitter.to('run:1').end('failed')
+    expect(f.emitter.stats().endedTopics).toBe(1)
+    const page = (await (
+      await fetch(`${f.served.url}/events?topic=run:1`, { headers: { Accept: 'application/json' } })
+    ).json()) as HistoryPage
+    expect(page.ended).toBe(true)
+    expect(page.events.map((event) => event.id)).toEqual([endId])
+    expect((await stored(prefix)).filter(([name]) => name === END_EVENT)).toHaveLength(1)
+  })
+
+  it('answers 503 with Retry-After when the store cannot say whether a topic ended', async () => {
+    const prefix = `p${++prefixes}`
+    const reported: unknown[] = []
+    const c = await node(prefix, 1000, (store) => ({
+      ...store,
+      ends: async () => {
+        reported.push('asked')
+        throw new StoreError('unavailable', 'Redis is not reachable (test).')
+      },
+    }))
+    const refused = await request(`${c.served.url}/events?topic=run:1`)
+    expect(refused.status).toBe(503)
+    expect(refused.headers['retry-after']).toBeDefined()
+    expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'unavailable' } })
+    // A broadcast-only stream asks nothing.
+    const broadcast = await openStream(`${c.served.url}/events`)
+    expect(broadcast.status).toBe(200)
+    broadcast.close()
+    expect(reported).toEqual(['asked'])
+  })
+
+  it('two processes ending a topic at once store one end; every stream gets it once', async () => {
+    const prefix = `p${++prefixes}`
+    const a = await node(prefix)
+    const b = await node(prefix)
+    const onA = await openStream(`${a.served.url}/events?topic=run:1`)
+    const onB = await openStream(`${b.served.url}/events?topic=run:1`)
+    await until(() => a.emitter.stats().connections === 1 && b.emitter.stats().connections === 1)
+    await a.emitter.to('run:1').emit('token', { text: '0' })
+    await Promise.all([
+      a.emitter.to('run:1').end('complete'),
+      b.emitter.to('run:1').end('cancelled'),
+    ])
+    const [gotA, gotB] = [await drain(onA), await drain(onB)]
+    expect(names(gotA)).toEqual(['token', END_EVENT])
+    expect(gotB.map((event) => [event.id, event.data])).toEqual(
+      gotA.map((event) => [event.id, event.data]),
+    )
+    expect(await stored(prefix)).toEqual([
+      ['token', 'run:1'],
+      [END_EVENT, 'run:1'],
+    ])
+  })
+
+  it('an emit racing an end on another process is stored before the end or refused, never after it', async () => {
+    const prefix = `p${++prefixes}`
+    const a = await node(prefix)
+    const b = await node(prefix)
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const [ended, emitted] = await Promise.allSettled([
+          a.emitter.to(`run:${i}`).end(),
+          (async () => b.emitter.to(`run:${i}`).emit('token', { text: `${i}` }))(),
+        ])
+        expect(ended.status).toBe('fulfilled')
+        if (emitted.status === 'rejected') {
+          expect(emitted.reason).toMatchObject({ name: 'EmitError', code: 'topic_ended' })
+        }
+        return emitted.status
+      }),
+    )
+    const entries = await stored(prefix)
+    for (let i = 0; i < 20; i++) {
+      const topic = entries.filter(([, t]) => t === `run:${i}`).map(([name]) => name)
+      expect(topic).toEqual(outcomes[i] === 'fulfilled' ? ['token', END_EVENT] : [END_EVENT])
+    }
+  })
+
+  it('a late resume on Redis reads up to the end of its topics, not on through the rest of the stream', async () => {
+    const prefix = `p${++prefixes}`
+    const a = await node(prefix)
+    const ids: string[] = []
+    for (let i = 0; i < 20; i++)
+      ids.push(await a.emitter.to('run:1').emit('token', { text: `${i}` }))
+    await a.emitter.to('run:1').end()
+    await Promise.all(
+      Array.from({ length: 500 }, (_, i) => a.emitter.to('run:2').emit('token', { text: `${i}` })),
+    )
+    let read = 0
+    const c = await node(prefix, 10, (store) => ({
+      ...store,
+      read: async (epoch, afterSeq, limit) => {
+        const result = await store.read(epoch, afterSeq, limit)
+        if (result.kind === 'events') read += result.events.length
+        return result
+      },
+    }))
+    const got = await drain(
+      await openStream(`${c.served.url}/events?topic=run:1`, { 'Last-Event-ID': ids[3]! }),
+    )
+    expect(got.filter((e) => e.event === 'token').map((e) => JSON.parse(e.data).text)).toEqual(
+      Array.from({ length: 16 }, (_, i) => `${i + 4}`),
+    )
+    expect(got.at(-1)!.event).toBe(END_EVENT)
+    // One store read (64 events) reaches the end; without the bound the stream
+    // read on through the 500 events of run:2.
+    expect(read).toBeLessThan(200)
+  })
+
+  it('an end a resume read from Redis ahead of the feed still reaches the live streams', async () => {
+    const prefix = `p${++prefixes}`
+    const a = await node(prefix)
+    // b's feed is held back, as when its reader lags behind Redis.
+    let held: (() => void)[] | undefined
+    const b = await node(prefix, 1000, (store) => ({
+      ...store,
+      open: (feed) =>
+        store.open({
+          ...feed,
+          events: (epoch, batch) => {
+            if (held) held.push(() => feed.events(epoch, batch))
+            else feed.events(epoch, batch)
+          },
+        }),
+    }))
+    const live = await openStream(`${b.served.url}/events?topic=run:1`)
+    await until(() => b.emitter.stats().connections === 1)
+    held = []
+    const tokenId = await a.emitter.to('run:1').emit('token', { text: '0' })
+    await a.emitter.to('run:1').end()
+    // A client that got the token from a resumes on b: it reads the end from Redis.
+    const resumed = await drain(
+      await openStream(`${b.served.url}/events?topic=run:1`, { 'Last-Event-ID': tokenId }),
+    )
+    expect(names(resumed)).toEqual([END_EVENT])
+    for (const deliver of held.splice(0)) deliver()
+    held = undefined
+    expect(names(await drain(live))).toEqual(['token', END_EVENT])
   })
 
   it('resumes racing an end on another process each get every event and the end exactly once', async () => {

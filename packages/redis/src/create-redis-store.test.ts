@@ -1,4 +1,11 @@
-import { type EventFeed, type EventStore, type StoredEvent, StoreError } from '@tidings/server'
+import { END_EVENT } from '@tidings/schema'
+import {
+  EmitError,
+  type EventFeed,
+  type EventStore,
+  type StoredEvent,
+  StoreError,
+} from '@tidings/server'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startRedis, type TestRedis } from '../../../test/support/redis.js'
@@ -14,7 +21,7 @@ afterAll(async () => {
 })
 
 /** What a feed received: batches per epoch, errors. */
-function recorder() {
+function recorder(endedMaxAgeMs = 60_000) {
   const events: (StoredEvent & { epoch: string })[] = []
   const errors: unknown[] = []
   const feed: EventFeed = {
@@ -22,6 +29,7 @@ function recorder() {
       for (const event of batch) events.push({ ...event, epoch })
     },
     error: (error) => errors.push(error),
+    endedMaxAgeMs,
   }
   return { feed, events, errors }
 }
@@ -44,6 +52,13 @@ const event = (n: number, topics?: string[]) => ({
   event: 'tick',
   data: `{"n":${n}}`,
   topics,
+  at: Date.now(),
+})
+
+const end = (topic: string, reason: string) => ({
+  event: END_EVENT,
+  data: JSON.stringify({ topic, reason }),
+  topics: [topic],
   at: Date.now(),
 })
 
@@ -117,6 +132,96 @@ describe('createRedisStore', () => {
     expect(r.events.map((e) => e.data)).toEqual(
       Array.from({ length: 301 }, (_, n) => `{"n":${n - 1}}`),
     )
+  })
+
+  it('refuses, in the append step, a second end and events to an ended topic, from any process', async () => {
+    const a = open({}, 'ends-1')
+    const b = open({}, 'ends-1')
+    const ra = recorder()
+    const start = await a.store.open(ra.feed)
+    await b.store.open(recorder().feed)
+    await a.store.append(event(0, ['run']))
+    const ended = await a.store.append(end('run', 'complete'))
+    // One turn on b, so one script call: its refusals must not shift the others' seqs.
+    const results = await Promise.allSettled([
+      b.store.append(end('run', 'cancelled')),
+      b.store.append(event(1, ['run'])),
+      b.store.append(event(2, ['other', 'run'])),
+      b.store.append(event(3, ['other'])),
+      b.store.append(event(4)),
+      b.store.append(end('other', 'failed')),
+      b.store.append(event(5, ['other'])),
+    ])
+    expect(results.map((r) => r.status)).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+    ])
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        expect(result.reason).toBeInstanceOf(EmitError)
+        expect(result.reason).toMatchObject({ code: 'topic_ended' })
+      } else expect(result.value.seq).toBeGreaterThan(ended.seq)
+    }
+    const seqs = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.seq] : []))
+    expect(seqs).toEqual([ended.seq + 1, ended.seq + 2, ended.seq + 3])
+    await until(() => ra.events.length === 5, 'the feed')
+    expect(ra.events.map((e) => [e.event, e.data])).toEqual([
+      ['tick', '{"n":0}'],
+      [END_EVENT, '{"topic":"run","reason":"complete"}'],
+      ['tick', '{"n":3}'],
+      ['tick', '{"n":4}'],
+      [END_EVENT, '{"topic":"other","reason":"failed"}'],
+    ])
+    // Any process can ask for the ends, in the epoch they belong to.
+    const ends = await b.store.ends!(start.epoch, ['run', 'open', 'other'])
+    expect(ends.map((e) => [e.seq, e.event, e.data, e.topics])).toEqual([
+      [ended.seq, END_EVENT, '{"topic":"run","reason":"complete"}', ['run']],
+      [ended.seq + 3, END_EVENT, '{"topic":"other","reason":"failed"}', ['other']],
+    ])
+    expect(ends[0]!.at).toBe(ra.events[1]!.at)
+    expect(await b.store.ends!('another-epoch', ['run'])).toEqual([])
+    // The marker lives as long as the emitter remembers ends (`ended.maxAgeMs`).
+    const ttl = Number(redis.cli('PTTL', '{ends-1}:end:run'))
+    expect(ttl).toBeGreaterThan(0)
+    expect(ttl).toBeLessThanOrEqual(60_000)
+  })
+
+  it('checks the ends of thousands of topics in one turn, and of one event to thousands', async () => {
+    const { store } = open()
+    const r = recorder()
+    await store.open(r.feed)
+    const ended = await store.append(end('t:7', 'complete'))
+    // 300 events to 500 topics each in one turn: more keys than one call's
+    // arguments can hold; then one event to more keys than a Lua unpack takes.
+    const wide = Array.from({ length: 300 }, (_, n) =>
+      Array.from({ length: 500 }, (_, k) => `t:${n * 500 + k}`),
+    )
+    const many = Array.from({ length: 9000 }, (_, k) => `u:${k}`)
+    const results = await Promise.allSettled([
+      ...wide.map((topics, n) => store.append(event(n, topics))),
+      store.append(event(-1, many)),
+    ])
+    expect(results[0]).toMatchObject({ status: 'rejected', reason: { code: 'topic_ended' } })
+    const seqs = results.flatMap((result) =>
+      result.status === 'fulfilled' ? [result.value.seq] : [],
+    )
+    expect(seqs).toEqual(Array.from({ length: 300 }, (_, n) => ended.seq + 1 + n))
+    await until(() => r.events.length === 301, 'the feed')
+  })
+
+  it("forgets an end after the emitter's ended.maxAgeMs: the topic takes events again", async () => {
+    const { store, name } = open()
+    await store.open(recorder(50).feed)
+    const ended = await store.append(end('run', 'complete'))
+    await expect(store.append(event(1, ['run']))).rejects.toBeInstanceOf(EmitError)
+    await until(() => redis.cli('EXISTS', `{${name}}:end:run`) === '0', 'the marker to expire')
+    expect(await store.ends!(ended.epoch, ['run'])).toEqual([])
+    expect((await store.append(event(2, ['run']))).seq).toBe(ended.seq + 1)
   })
 
   it('starts an epoch at a time-derived seq, so a new history is always above an old cursor', async () => {

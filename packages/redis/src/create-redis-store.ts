@@ -1,16 +1,18 @@
 import { createEpoch } from '@tidings/schema'
 import {
+  EmitError,
   type EventFeed,
   type EventPosition,
   type EventStore,
   type NewEvent,
   OptionError,
+  type StoredEvent,
   StoreError,
   type StoreReadResult,
 } from '@tidings/server'
 import { type RedisClient, runScript, withTimeout } from './redis-client.js'
 import { APPEND, HEAD, script } from './scripts.js'
-import { entryArgs, parseEntry, type RawEntry } from './stream-entry.js'
+import { entryArgs, parseEntry, parseMarker, type RawEntry } from './stream-entry.js'
 import { StreamReader } from './stream-reader.js'
 
 /** Options of {@link createRedisStore}. */
@@ -23,8 +25,9 @@ export interface RedisStoreOptions {
   redis: RedisClient
   /**
    * The prefix of the keys: `{<prefix>}:stream`, `{<prefix>}:seq`,
-   * `{<prefix>}:epoch`. The braces put the three in one Redis Cluster slot.
-   * Emitters that share a prefix share one history.
+   * `{<prefix>}:epoch`, and one `{<prefix>}:end:<topic>` per ended topic (for
+   * the emitter's `ended.maxAgeMs`). The braces put them in one Redis Cluster
+   * slot. Emitters that share a prefix share one history.
    * @defaultValue 'tidings'
    */
   prefix?: string | undefined
@@ -80,12 +83,27 @@ const toNumber = (value: unknown): number => Number(typeof value === 'string' ? 
 /** An append waiting for its turn's script call. */
 interface Pending {
   readonly args: readonly string[]
+  readonly topics: readonly string[] | undefined
   readonly resolve: (position: EventPosition) => void
   readonly reject: (error: unknown) => void
 }
 
+/** Why the script refused an event: a topic of it ended, on some process. */
+const refusal = (topics: readonly string[] | undefined): EmitError =>
+  new EmitError(
+    'topic_ended',
+    `${topics?.length === 1 ? `Topic "${topics[0]}"` : `A topic of ${JSON.stringify(topics)}`} ended (on this or another process): nothing can be emitted to it after end(). Use a new topic for a new stream.`,
+  )
+
 /** The most events one script call appends: bounds how long Redis runs it. */
 const MAX_BATCH = 256
+
+/**
+ * The most topics (so end markers, each a key of the call) one script call
+ * carries, short of one event that names more: keeps a call's key list far
+ * below what a JavaScript call's arguments and a Lua `unpack` can hold.
+ */
+const MAX_BATCH_TOPICS = 4096
 
 /**
  * An event store on Redis Streams, for `createEmitter(contract, { store })`:
@@ -138,11 +156,15 @@ export function createRedisStore(options: RedisStoreOptions): EventStore {
     epoch: `{${prefix}}:epoch`,
     seq: `{${prefix}}:seq`,
     stream: `{${prefix}}:stream`,
+    end: `{${prefix}}:end:`,
   } as const
   const scriptKeys = [keys.epoch, keys.seq, keys.stream]
   const append = script(APPEND)
   const head = script(HEAD)
   let reader: StreamReader | undefined
+  // How long end markers live: the emitter's `ended.maxAgeMs`, told by `open`
+  // (its default until then, for a store used without an emitter).
+  let endedMs = 86_400_000
 
   const position = (reply: unknown, what: string): EventPosition => {
     const [epoch, seq] = Array.isArray(reply) ? reply : []
@@ -166,24 +188,36 @@ export function createRedisStore(options: RedisStoreOptions): EventStore {
 
   // The appends of one event-loop turn go to Redis as one script call, in order.
   let batch: Pending[] = []
+  let batchTopics = 0
   const flush = (): void => {
     if (batch.length === 0) return
     const sent = batch
     batch = []
+    batchTopics = 0
+    // The end markers of the batch's topics: declared as keys (Redis Cluster
+    // requires it of a script), so the script checks and writes them in its step.
+    const markers = new Set<string>()
+    for (const pending of sent)
+      for (const topic of pending.topics ?? []) markers.add(keys.end + topic)
     withTimeout(
       redis,
-      runScript(redis, append, scriptKeys, [
-        createEpoch(),
-        maxEvents,
-        ...sent.flatMap((p) => p.args),
-      ]),
+      runScript(
+        redis,
+        append,
+        [...scriptKeys, ...markers],
+        [createEpoch(), maxEvents, endedMs, keys.end, ...sent.flatMap((p) => p.args)],
+      ),
       timeoutMs,
       'an append',
     )
       .then((reply) => {
         const first = position(reply, 'an append')
-        for (const [i, pending] of sent.entries())
-          pending.resolve({ epoch: first.epoch, seq: first.seq + i })
+        const refused = new Set((reply as unknown[]).slice(2).map(Number))
+        let seq = first.seq
+        for (const [i, pending] of sent.entries()) {
+          if (!refused.has(i)) pending.resolve({ epoch: first.epoch, seq: seq++ })
+          else pending.reject(refusal(pending.topics))
+        }
       })
       .catch((error: unknown) => {
         for (const pending of sent) pending.reject(error)
@@ -194,6 +228,10 @@ export function createRedisStore(options: RedisStoreOptions): EventStore {
     async open(feed: EventFeed): Promise<EventPosition> {
       if (reader)
         throw new StoreError('failed', 'This Redis store is already open: create one per emitter.')
+      const { endedMaxAgeMs } = feed
+      if (endedMaxAgeMs !== undefined && Number.isFinite(endedMaxAgeMs) && endedMaxAgeMs > 0) {
+        endedMs = Math.ceil(endedMaxAgeMs)
+      }
       reader = new StreamReader({
         client: redis.duplicate(),
         keys,
@@ -219,8 +257,9 @@ export function createRedisStore(options: RedisStoreOptions): EventStore {
       }
       return new Promise((resolve, reject) => {
         if (batch.length === 0) queueMicrotask(flush)
-        batch.push({ args: entryArgs(event), resolve, reject })
-        if (batch.length >= MAX_BATCH) flush()
+        batch.push({ args: entryArgs(event), topics: event.topics, resolve, reject })
+        batchTopics += event.topics?.length ?? 0
+        if (batch.length >= MAX_BATCH || batchTopics >= MAX_BATCH_TOPICS) flush()
       })
     },
 
@@ -253,6 +292,22 @@ export function createRedisStore(options: RedisStoreOptions): EventStore {
         return { kind: 'gap', reason: 'expired' }
       }
       return { kind: 'events', events }
+    },
+
+    async ends(epoch: string, topics: readonly string[]): Promise<readonly StoredEvent[]> {
+      if (topics.length === 0) return []
+      const markers = await withTimeout(
+        redis,
+        redis.call('MGET', ...topics.map((topic) => keys.end + topic)),
+        timeoutMs,
+        'the ends of topics',
+      )
+      const found: StoredEvent[] = []
+      for (const [i, marker] of ((markers ?? []) as unknown[]).entries()) {
+        const end = parseMarker(marker, topics[i]!)
+        if (end?.epoch === epoch) found.push(end)
+      }
+      return found
     },
 
     async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { END_EVENT } from '@tidings/schema'
 
 /**
  * The Lua scripts the store runs in Redis. Each runs atomically, which is what
@@ -28,26 +29,74 @@ end
 `
 
 /**
- * Appends a batch of events, in order: ARGV = proposed epoch, max length, then
- * four per event (name, data, topics, time). Their seqs are consecutive;
- * returns `{epoch, first seq}`. One script call for the events an event-loop
- * turn emitted: the per-call cost (a round trip's parsing on both sides, the
- * script's start) is what limits appends, not the entries.
+ * Appends a batch of events, in order: ARGV = proposed epoch, max length, the
+ * end markers' lifetime in ms, the end markers' key prefix, then four per event
+ * (name, data, topics, time). `KEYS[4]` on are the end markers of the batch's
+ * topics (`<prefix><topic>`). The stored events' seqs are consecutive; returns
+ * `{epoch, first seq, refused...}`, the refused being the 0-based places in the
+ * batch of the events that were not stored, which the others' seqs skip. One
+ * script call for the events an event-loop turn emitted: the per-call cost (a
+ * round trip's parsing on both sides, the script's start) is what limits
+ * appends, not the entries.
+ *
+ * Ends: an end event (named {@link END_EVENT}, to one topic) also writes the
+ * topic's marker, `<epoch> <seq> <time> <data>`, which expires with the
+ * emitter's `ended.maxAgeMs`. An event to a topic whose marker names the
+ * current epoch is refused, in the same atomic step as the append: an emit to
+ * an ended topic, or a second end, from a process that had not heard of the
+ * first one yet. The cost on every call is one `MGET` of the markers of the
+ * batch's topics, and a table look-up per event (a comma search only for an
+ * event to several topics): measured at 10 to 20% more Redis time for a
+ * call of 50 events to 50 topics.
  */
 export const APPEND = `${ENSURE_EPOCH}
-local count = (#ARGV - 2) / 4
-local last = redis.call('INCRBY', KEYS[2], count)
-local first = last - count + 1
-for i = 0, count - 1 do
-  local at = 3 + i * 4
-  local id = string.format('%.0f', first + i) .. '-0'
-  if ARGV[at + 2] == '' then
-    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], id, 'e', epoch, 'n', ARGV[at], 'd', ARGV[at + 1], 'a', ARGV[at + 3])
-  else
-    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], id, 'e', epoch, 'n', ARGV[at], 'd', ARGV[at + 1], 't', ARGV[at + 2], 'a', ARGV[at + 3])
+local skip = #ARGV[4] + 1
+local current = epoch .. ' '
+local markers = {}
+local ended = {}
+for from = 4, #KEYS, 1000 do
+  local to = math.min(from + 999, #KEYS)
+  local values = redis.call('MGET', unpack(KEYS, from, to))
+  for i = from, to do
+    local topic = string.sub(KEYS[i], skip)
+    local marker = values[i - from + 1]
+    markers[topic] = KEYS[i]
+    ended[topic] = marker ~= false and string.sub(marker, 1, #current) == current
   end
 end
-return {epoch, string.format('%.0f', first)}
+local seq = tonumber(redis.call('GET', KEYS[2]))
+local first = seq + 1
+local refused = {}
+for i = 0, (#ARGV - 4) / 4 - 1 do
+  local at = 5 + i * 4
+  local topics = ARGV[at + 2]
+  local open = not ended[topics]
+  if open and string.find(topics, ',', 1, true) then
+    for topic in string.gmatch(topics, '[^,]+') do
+      if ended[topic] then
+        open = false
+        break
+      end
+    end
+  end
+  if open then
+    seq = seq + 1
+    local id = string.format('%.0f', seq) .. '-0'
+    if topics == '' then
+      redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], id, 'e', epoch, 'n', ARGV[at], 'd', ARGV[at + 1], 'a', ARGV[at + 3])
+    else
+      redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], id, 'e', epoch, 'n', ARGV[at], 'd', ARGV[at + 1], 't', topics, 'a', ARGV[at + 3])
+    end
+    if ARGV[at] == '${END_EVENT}' and markers[topics] then
+      redis.call('SET', markers[topics], epoch .. ' ' .. string.format('%.0f', seq) .. ' ' .. ARGV[at + 3] .. ' ' .. ARGV[at + 1], 'PX', ARGV[3])
+      ended[topics] = true
+    end
+  else
+    refused[#refused + 1] = i
+  end
+end
+if seq >= first then redis.call('INCRBY', KEYS[2], string.format('%.0f', seq - first + 1)) end
+return {epoch, string.format('%.0f', first), unpack(refused)}
 `
 
 /** The current epoch and head, creating the epoch if there is none: ARGV = proposed epoch. */

@@ -1,3 +1,4 @@
+import { END_EVENT } from '@tidings/schema'
 import type { NewEvent, StoredEvent } from '@tidings/server'
 
 /** A stream entry as Redis returns it: `[id, [field, value, field, value...]]`. */
@@ -46,4 +47,27 @@ export function parseEntry([id, fields]: RawEntry): EpochEvent | undefined {
   if (epoch === undefined || event === undefined || data === undefined) return undefined
   if (!Number.isSafeInteger(seq)) return undefined
   return { epoch, seq, event, data, topics, at }
+}
+
+/**
+ * The end event a topic's end marker holds (`<epoch> <seq> <time> <data>`, as
+ * the append script writes it); `undefined` for none or one it did not write.
+ */
+export function parseMarker(marker: unknown, topic: string): EpochEvent | undefined {
+  if (typeof marker !== 'string') return undefined
+  const a = marker.indexOf(' ')
+  const b = marker.indexOf(' ', a + 1)
+  const c = marker.indexOf(' ', b + 1)
+  if (a < 1 || b < 0 || c < 0) return undefined
+  const seq = Number(marker.slice(a + 1, b))
+  const at = Number(marker.slice(b + 1, c))
+  if (!Number.isSafeInteger(seq) || !Number.isFinite(at)) return undefined
+  return {
+    epoch: marker.slice(0, a),
+    seq,
+    event: END_EVENT,
+    data: marker.slice(c + 1),
+    topics: [topic],
+    at,
+  }
 }

@@ -4,10 +4,12 @@ import {
   END_EVENT,
   type EndReason,
   formatEventId,
+  isTidingsError,
   parseEventId,
 } from '@tidings/schema'
 import type { Connection, DisconnectReason } from './connection.js'
 import { type Access, Cors, type HeaderList } from './cors.js'
+import { EndLookup } from './end-lookup.js'
 import { EndedTopics, endData, readEnd } from './ended-topics.js'
 import { HttpError, type HttpErrorCode, httpStatus, isHttpError } from './errors.js'
 import { gapBlock, HEARTBEAT, helloBlock, jitter, retryBlock, toBytes } from './frames.js'
@@ -47,6 +49,15 @@ export interface Reply {
  */
 export const ALREADY_ENDED = 'ended'
 
+/** True for the `EmitError('topic_ended')` a store rejects an append with (from any copy of this package). */
+function isTopicEnded(error: unknown): boolean {
+  return (
+    isTidingsError(error) &&
+    error.name === 'EmitError' &&
+    (error as { code?: unknown }).code === 'topic_ended'
+  )
+}
+
 /** A request that passed every check and may open a stream. */
 export interface Admission {
   readonly principal: unknown
@@ -83,6 +94,8 @@ export class Core implements StartHost {
   #opened = false
   #openFailed: unknown
   readonly #waiting = new Set<StreamStart>()
+  /** With a store that keeps ends: what this process asks it about ends it did not see. */
+  readonly #lookup: EndLookup | undefined
 
   constructor(contract: AnyContract, options: EmitterOptions<unknown>) {
     this.options = resolveOptions(options)
@@ -114,11 +127,17 @@ export class Core implements StartHost {
       this.window.oldest()
     })
     this.store = options.store
-    if (this.store) {
-      this.#ready = this.store
+    const { store } = this
+    this.#lookup =
+      typeof store?.ends === 'function'
+        ? new EndLookup((epoch, topics) => store.ends!(epoch, topics), this.window, this.ended)
+        : undefined
+    if (store) {
+      this.#ready = store
         .open({
           events: (epoch, events) => this.#ingest(epoch, events),
           error: (error) => this.reportError(error),
+          endedMaxAgeMs: this.ended.maxAgeMs,
         })
         .then(
           (position) => {
@@ -142,9 +161,14 @@ export class Core implements StartHost {
     topics: readonly string[] | undefined,
   ): string | Promise<string> {
     if (this.store) {
-      return this.store
-        .append({ event, data, topics, at: preciseNow() })
-        .then((position) => formatEventId(position.epoch, position.seq))
+      return this.store.append({ event, data, topics, at: preciseNow() }).then(
+        (position) => formatEventId(position.epoch, position.seq),
+        async (error: unknown) => {
+          // Only the store knew of the end: learn it, so the next emit throws at once.
+          if (topics !== undefined && isTopicEnded(error)) await this.#learnEnds(topics)
+          throw error
+        },
+      )
     }
     const entry = this.window.append(event, data, topics)
     this.hub.publish(entry)
@@ -169,9 +193,11 @@ export class Core implements StartHost {
           at: preciseNow(),
         }
         appends.push(
-          store.append(event).catch((error: unknown) => {
+          store.append(event).catch(async (error: unknown) => {
             ended.abandon(topic)
-            throw error
+            if (!isTopicEnded(error)) throw error
+            // Ended before, by another process this one did not hear from: a no-op.
+            await this.#learnEnds([topic])
           }),
         )
       }
@@ -183,6 +209,14 @@ export class Core implements StartHost {
       ended.add(entry, this.window.epoch, { topic, reason })
       this.hub.publishEnd(entry, topic)
     }
+  }
+
+  /** Asks the store about the ends of `topics`; a failure is only reported (nothing depends on it). */
+  #learnEnds(topics: readonly string[]): Promise<void> {
+    return (
+      this.#lookup?.learn(topics).catch((error: unknown) => this.reportError(error)) ??
+      Promise.resolve()
+    )
   }
 
   /** True when every one of `topics` ended (in the current history). */
@@ -204,13 +238,19 @@ export class Core implements StartHost {
       window.insert(entry)
       const end = readEnd(event.event, event.data, event.topics)
       if (end === undefined) hub.publish(entry)
-      else if (this.ended.get(end.topic) === undefined) {
-        // Every process learns of the end from the feed, the one that ended it too.
-        this.ended.add(entry, epoch, end)
-        hub.publishEnd(entry, end.topic)
+      else {
+        // Every process learns of the end from the feed, the one that ended it
+        // too; a stream that read ahead of the feed may have told it already,
+        // and the live streams still need it.
+        const known = this.ended.get(end.topic)
+        if (known === undefined) this.ended.add(entry, epoch, end)
+        if (known === undefined || (known.epoch === epoch && known.seq === event.seq)) {
+          hub.publishEnd(entry, end.topic)
+        }
       }
-      // A second end of a topic (two processes ended it at once) is kept in the
-      // history for its seq, but not sent: the first one counts.
+      // A second end of a topic (two processes ended it at once, on a store that
+      // does not refuse it) is kept in the history for its seq, but not sent:
+      // the first one counts.
     }
     for (const start of this.#waiting) {
       if (start.cursor <= window.head()) {
@@ -232,6 +272,7 @@ export class Core implements StartHost {
     window.reset(epoch, head)
     // The ends went with the history they were part of.
     this.ended.clear()
+    this.#lookup?.clear()
     const id = formatEventId(epoch, head)
     hub.counters.gaps.reset += hub.liveCount
     hub.publish(
@@ -368,7 +409,11 @@ export class Core implements StartHost {
     if (subscription instanceof HttpError) return subscription
     const { authorize, canSubscribe } = this.#hooks
     const waitForStore = this.#ready !== undefined && !this.#opened
-    if (!authorize && !canSubscribe && !waitForStore) return { principal: undefined, subscription }
+    const lookUp =
+      this.#lookup !== undefined && this.#lookup.unknown(subscription.topics).length > 0
+    if (!authorize && !canSubscribe && !waitForStore && !lookUp) {
+      return { principal: undefined, subscription }
+    }
     if (!stream) return this.#authorize(request, subscription, waitForStore)
     // Reserve a slot while awaiting, so slow authorisations cannot overshoot the cap.
     this.#reserved++
@@ -462,7 +507,7 @@ export class Core implements StartHost {
           }
         }
       }
-      return { principal, subscription }
+      return (await this.#lookUpEnds(subscription)) ?? { principal, subscription }
     } catch (error) {
       if (isHttpError(error)) {
         // One from another copy of this package: rebuild it so handlers can branch on the class.
@@ -474,6 +519,28 @@ export class Core implements StartHost {
       return new HttpError('internal', 'The server failed to authorise this request.', {
         cause: error,
       })
+    }
+  }
+
+  /**
+   * Before a stream or a history read on topics this process knows nothing
+   * about, asks the store whether they ended before it started (after
+   * authorisation, so only admitted requests reach the store). Unanswered: 503,
+   * as a stream cannot tell a late client what to expect.
+   */
+  async #lookUpEnds(subscription: Subscription): Promise<HttpError | undefined> {
+    const unknown = this.#lookup?.unknown(subscription.topics)
+    if (unknown === undefined || unknown.length === 0) return undefined
+    try {
+      await this.#lookup?.learn(unknown)
+      return undefined
+    } catch (error) {
+      this.reportError(error)
+      return new HttpError(
+        'unavailable',
+        'The event store could not be read: retry after Retry-After.',
+        { cause: error },
+      )
     }
   }
 

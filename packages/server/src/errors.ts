@@ -70,7 +70,10 @@ export type EmitErrorCode = 'invalid_topic' | 'topic_ended' | 'invalid_reason'
 /**
  * A call to `emit`/`to` the emitter cannot carry out: a topic that a client
  * could never subscribe to (`invalid_topic`), or an emit to a topic that ended
- * (`topic_ended`, thrown synchronously even with a store; nothing was stored). Payload problems throw `ValidationError`
+ * (`topic_ended`, thrown synchronously even with a store once the process knows
+ * of the end; with a store that keeps ends, such as `@tidings/redis`, the
+ * returned promise rejects with it when only the store knew, because another
+ * process ended the topic before this one started; nothing was stored). Payload problems throw `ValidationError`
  * from `@tidings/schema` instead.
  */
 export class EmitError extends TidingsError<EmitErrorCode> {

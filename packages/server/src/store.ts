@@ -21,9 +21,21 @@ export interface EventStore {
   /**
    * Appends an event and resolves with the position the store gave it. Must
    * not resolve before the event is durable in the store's order; rejects with
-   * a `StoreError` (`unavailable`, `timeout`, `failed`) when it cannot.
+   * a `StoreError` (`unavailable`, `timeout`, `failed`) when it cannot. A store
+   * that implements {@link EventStore.ends} refuses, in the same atomic step,
+   * an event to a topic that ended (an end event included: only the first end
+   * of a topic is stored), rejecting with `EmitError('topic_ended')`.
    */
   append(event: NewEvent): Promise<EventPosition>
+  /**
+   * Optional: the end events of `topics` that ended in `epoch`, as the store
+   * remembers them (for `feed.endedMaxAgeMs`). A process learns the ends
+   * appended while it runs from its feed; this tells it about those appended
+   * before it opened, so a late client, an emit or a reconnect on it is
+   * answered as on the process that ended the topic. Topics that did not end
+   * are left out. Rejects with a `StoreError` when the store cannot be read.
+   */
+  ends?(epoch: string, topics: readonly string[]): Promise<readonly StoredEvent[]>
   /**
    * Reads up to `limit` retained events of `epoch` that follow `afterSeq`,
    * oldest first, for a resume that reaches further back than the local
@@ -80,4 +92,11 @@ export interface EventFeed {
   events(epoch: string, events: readonly StoredEvent[]): void
   /** Something failed that no caller can catch (the reader lost the store, say): goes to `onError`. */
   error(error: unknown): void
+  /**
+   * How long the emitter remembers that a topic ended (`ended.maxAgeMs`): a
+   * store that keeps end markers for {@link EventStore.ends} keeps them as long.
+   * Always set by `createEmitter`; optional so that a feed built elsewhere (a
+   * store's own tests) need not name it.
+   */
+  readonly endedMaxAgeMs?: number | undefined
 }

@@ -96,7 +96,14 @@ export class StreamStart {
         this.gap('reset')
         return
       }
-      if (this.#fetched.length > 0) {
+      // Every topic ended and the client has the last end: nothing follows, so
+      // nothing more is read (with a store, the reads would run on to the head).
+      if (this.cursor >= this.#stop()) {
+        this.#goLive()
+        return
+      }
+      // A read may hold none of the stream's topics: its cursor moves on all the same.
+      if (this.#fetchedLast > this.cursor) {
         const entries = this.#fetched
         this.#fetched = []
         this.cursor = this.#fetchedLast
@@ -120,6 +127,12 @@ export class StreamStart {
       else this.gap(ahead ? 'unknown' : 'expired')
       return
     }
+  }
+
+  /** The seq of the last end when every topic of the stream ended; infinity otherwise. */
+  #stop(): number {
+    const all = this.host.ended.all(this.connection.group.topics, this.#epoch)
+    return all === undefined ? Number.POSITIVE_INFINITY : all[all.length - 1]!.seq
   }
 
   /**
@@ -200,8 +213,14 @@ export class StreamStart {
           return
         }
         const { topics } = this.connection.group
+        let stop = this.#stop()
         let bytes = 0
+        let taken = 0
+        let last = this.cursor
         for (const event of events) {
+          if (event.seq > stop) break
+          last = event.seq
+          taken++
           const entry = createEntry(
             this.#epoch,
             event.seq,
@@ -214,12 +233,15 @@ export class StreamStart {
           if (matchesTopics(entry.topics, topics)) this.#fetched.push(entry)
           // A process that opened after the end learns of it from the history it reads.
           const end = readEnd(event.event, event.data, event.topics)
-          if (end !== undefined) this.host.ended.add(entry, this.#epoch, end)
+          if (end !== undefined) {
+            this.host.ended.add(entry, this.#epoch, end)
+            stop = this.#stop()
+          }
         }
-        this.#fetchedLast = events[events.length - 1]!.seq
+        this.#fetchedLast = last
         this.#readSize = Math.max(
           1,
-          Math.min(MAX_READ, Math.floor(this.host.pageBytes / (bytes / events.length))),
+          Math.min(MAX_READ, Math.floor(this.host.pageBytes / (bytes / Math.max(1, taken)))),
         )
         this.run()
       },
