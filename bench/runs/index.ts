@@ -124,6 +124,7 @@ try {
           complete: number
           reconnects: number
           statuses: Record<string, number>
+          seconds: number
         }
         live: Record<string, number>
       }
@@ -144,7 +145,9 @@ try {
           result.late.statuses,
         )
           .map(([status, n]) => `${n}x${status}`)
-          .join(', ')}; ${result.late.reconnects} reconnects, ${stats.errors} errors)`,
+          .join(
+            ', ',
+          )}; ${result.late.reconnects} reconnects, ${stats.errors} errors; ${result.late.seconds.toFixed(1)} s)`,
         producerCalls: stats.producerCalls! - config.runs,
       })
       // Each row as soon as it is known: a run cut short still shows what it measured.
@@ -160,11 +163,11 @@ try {
 
 console.log('')
 console.log(
-  'contender          readers  complete  p50 ms  p99 ms  CPU us/token  held KiB/run  late resumes after the end                        producer restarts',
+  'contender          readers  complete  p50 ms  p99 ms  CPU us/token  held KiB/run  late resumes after the end                                producer restarts',
 )
 for (const row of rows) {
   console.log(
-    `${row.name.padEnd(18)} ${String(row.readers).padStart(7)}  ${String(row.complete).padStart(8)}  ${row.p50.toFixed(2).padStart(6)}  ${row.p99.toFixed(2).padStart(6)}  ${row.cpuPerToken.toFixed(1).padStart(12)}  ${row.memPerRunKiB.toFixed(1).padStart(12)}  ${row.late.padEnd(50)} ${row.producerCalls}`,
+    `${row.name.padEnd(18)} ${String(row.readers).padStart(7)}  ${String(row.complete).padStart(8)}  ${row.p50.toFixed(2).padStart(6)}  ${row.p99.toFixed(2).padStart(6)}  ${row.cpuPerToken.toFixed(1).padStart(12)}  ${row.memPerRunKiB.toFixed(1).padStart(12)}  ${row.late.padEnd(58)} ${row.producerCalls}`,
   )
 }
 const by = (name: string) => rows.find((row) => row.name === name)

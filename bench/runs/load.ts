@@ -100,6 +100,7 @@ async function main(): Promise<void> {
 
   // Late resumes, after every run ended: from the 10th token (or from the start
   // where a contender has no ids), each must get the rest and the end, then close.
+  const lateStart = performance.now()
   const lates: Promise<Result & { reconnects: number }>[] = []
   for (let i = 0; i < late; i++) {
     const run = i % runs
@@ -111,6 +112,8 @@ async function main(): Promise<void> {
     lates.push(follow(path(run, extra), headers))
   }
   const lateResults = await Promise.all(lates)
+  // Wall time until the last late reader was closed: what the read amplification costs.
+  const lateSeconds = (performance.now() - lateStart) / 1000
   if (process.env.RUNS_DEBUG) {
     const bad = lateResults.filter((r) => !(r.ended && r.tokens >= expected - 10))
     process.stderr.write(
@@ -131,6 +134,7 @@ async function main(): Promise<void> {
         complete: lateResults.filter((r) => r.ended && r.tokens >= expected - 10).length,
         reconnects: lateResults.reduce((sum, r) => sum + r.reconnects, 0),
         statuses: countBy(lateResults.map((r) => r.status)),
+        seconds: lateSeconds,
       },
     })}\n`,
   )

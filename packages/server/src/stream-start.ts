@@ -221,6 +221,14 @@ export class StreamStart {
           if (event.seq > stop) break
           last = event.seq
           taken++
+          const wanted = matchesTopics(event.topics, topics)
+          const end = readEnd(event.event, event.data, event.topics)
+          // Another topic's event is passed over unencoded: a late resume on a shared
+          // store reads many more of those than of its own.
+          if (!wanted && end === undefined) {
+            bytes += event.data.length
+            continue
+          }
           const entry = createEntry(
             this.#epoch,
             event.seq,
@@ -230,9 +238,8 @@ export class StreamStart {
             event.at,
           )
           bytes += entry.chunk.byteLength
-          if (matchesTopics(entry.topics, topics)) this.#fetched.push(entry)
+          if (wanted) this.#fetched.push(entry)
           // A process that opened after the end learns of it from the history it reads.
-          const end = readEnd(event.event, event.data, event.topics)
           if (end !== undefined) {
             this.host.ended.add(entry, this.#epoch, end)
             stop = this.#stop()
