@@ -7,7 +7,7 @@ import {
   StoreError,
 } from '@tidings/server'
 import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startRedis, type TestRedis } from '../../../test/support/redis.js'
 import { createRedisStore, type RedisStoreOptions } from './create-redis-store.js'
 import { APPEND, script } from './scripts.js'
@@ -253,6 +253,36 @@ describe('createRedisStore', () => {
       kind: 'gap',
       reason: 'expired',
     })
+  })
+
+  it('reads each whole page once for the resumes that cross it together', async () => {
+    const { store, client } = open({ maxEvents: 100_000 })
+    const start = await store.open(recorder().feed)
+    for (let n = 0; n < 5000; n += 250) {
+      await Promise.all(Array.from({ length: 250 }, (_, i) => store.append(event(n + i))))
+    }
+    const calls = vi.spyOn(client, 'call')
+    // Ten resumes a few events apart, each reading 3000 events by reads of up to
+    // 1000, as a stream start does: without sharing, some 35 XRANGEs.
+    const walk = async (from: number): Promise<number[]> => {
+      const seen: number[] = []
+      let cursor = from
+      while (cursor < from + 3000) {
+        const page = await store.read(start.epoch, cursor, 1000)
+        if (page.kind !== 'events' || page.events.length === 0) throw new Error(page.kind)
+        for (const e of page.events) seen.push(e.seq)
+        cursor = page.events.at(-1)!.seq
+      }
+      return seen
+    }
+    const froms = Array.from({ length: 10 }, (_, i) => start.seq + i * 7)
+    const walks = await Promise.all(froms.map(walk))
+    for (const [i, seen] of walks.entries()) {
+      expect(seen.slice(0, 3000)).toEqual(Array.from({ length: 3000 }, (_, k) => froms[i]! + k + 1))
+    }
+    const xranges = calls.mock.calls.filter(([command]) => command === 'XRANGE').length
+    // The pages the walks cross (4 or 5, by where the seqs fall), each read once.
+    expect(xranges).toBeLessThanOrEqual(5)
   })
 
   it('treats an event older than maxAgeMs as expired when reading', async () => {

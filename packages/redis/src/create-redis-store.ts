@@ -10,6 +10,7 @@ import {
   StoreError,
   type StoreReadResult,
 } from '@tidings/server'
+import { PAGE_SIZE, PageCache } from './page-cache.js'
 import { type RedisClient, runScript, withTimeout } from './redis-client.js'
 import { APPEND, HEAD, script } from './scripts.js'
 import { entryArgs, parseEntry, parseMarker, type RawEntry } from './stream-entry.js'
@@ -79,6 +80,17 @@ const whole = (
 }
 
 const toNumber = (value: unknown): number => Number(typeof value === 'string' ? value : NaN)
+
+/** The entries of an `XRANGE` reply, in order, up to the first of another epoch. */
+const parseRange = (epoch: string, raw: unknown): StoredEvent[] => {
+  const events: StoredEvent[] = []
+  for (const entry of (raw ?? []) as RawEntry[]) {
+    const event = parseEntry(entry)
+    if (event === undefined || event.epoch !== epoch) break
+    events.push(event)
+  }
+  return events
+}
 
 /** An append waiting for its turn's script call. */
 interface Pending {
@@ -162,6 +174,19 @@ export function createRedisStore(options: RedisStoreOptions): EventStore {
   const append = script(APPEND)
   const head = script(HEAD)
   let reader: StreamReader | undefined
+  const pages = new PageCache(async (epoch, index) => {
+    const from = index * PAGE_SIZE
+    const raw = await withTimeout(
+      redis,
+      redis.call('XRANGE', keys.stream, `${from}-0`, `${from + PAGE_SIZE - 1}-0`),
+      timeoutMs,
+      'a read',
+    )
+    const events = parseRange(epoch, raw)
+    let bytes = 64
+    for (const event of events) bytes += 64 + event.event.length + event.data.length
+    return { events, bytes }
+  })
   // How long end markers live: the emitter's `ended.maxAgeMs`, told by `open`
   // (its default until then, for a store used without an emitter).
   let endedMs = 86_400_000
@@ -264,26 +289,33 @@ export function createRedisStore(options: RedisStoreOptions): EventStore {
     },
 
     async read(epoch: string, afterSeq: number, limit: number): Promise<StoreReadResult> {
-      const [current, counter, raw] = await withTimeout(
+      const [current, counter] = await withTimeout(
         redis,
-        Promise.all([
-          redis.call('GET', keys.epoch),
-          redis.call('GET', keys.seq),
-          redis.call('XRANGE', keys.stream, `(${afterSeq}-0`, '+', 'COUNT', limit),
-        ]),
+        Promise.all([redis.call('GET', keys.epoch), redis.call('GET', keys.seq)]),
         timeoutMs,
         'a read',
       )
       if (current !== epoch) return { kind: 'gap', reason: 'other-epoch' }
-      const events = []
-      for (const entry of (raw ?? []) as RawEntry[]) {
-        const event = parseEntry(entry)
-        if (event === undefined || event.epoch !== epoch) break
-        events.push(event)
-      }
+      const headSeq = toNumber(counter)
+      const index = Math.floor((afterSeq + 1) / PAGE_SIZE)
+      // A page the head has passed is whole and shared; the head's own page is
+      // still filling, so it is read as it is now.
+      const all =
+        (index + 1) * PAGE_SIZE - 1 <= headSeq
+          ? (await pages.get(epoch, index)).events
+          : parseRange(
+              epoch,
+              await withTimeout(
+                redis,
+                redis.call('XRANGE', keys.stream, `(${afterSeq}-0`, '+', 'COUNT', limit),
+                timeoutMs,
+                'a read',
+              ),
+            )
+      const start = all.findIndex((event) => event.seq > afterSeq)
+      const events = start === -1 ? [] : all.slice(start, start + limit)
       const first = events[0]
       if (first === undefined) {
-        const headSeq = toNumber(counter)
         if (afterSeq > headSeq) return { kind: 'gap', reason: 'unknown' }
         if (afterSeq < headSeq) return { kind: 'gap', reason: 'expired' }
         return { kind: 'events', events: [] }
